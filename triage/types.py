@@ -1,0 +1,195 @@
+"""The pipeline's data: small frozen dataclasses with character offsets and stable ids. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a document: where its text sits in `Document.text`."""
+
+    number: int  # 1-based, as printed by a PDF viewer
+    start: int  # offsets into Document.text
+    end: int
+    ocr: bool = False  # True when the text came from OCR rather than a text layer
+    needs_ocr: bool = False  # True when the page had no text and was not OCRed
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Page:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A whole extracted file. `id` is the SHA-256 of its bytes, so it survives renames and re-runs."""
+
+    id: str
+    source: str  # file name (or archive member path) as given
+    text: str  # normalised body text, pages separated by blank lines
+    pages: tuple[Page, ...]
+    media_type: str = "application/pdf"
+    title: str = ""
+    metadata: tuple[tuple[str, str], ...] = ()  # sorted (key, value) pairs; tuple keeps it hashable
+
+    def page_at(self, offset: int) -> int:
+        """The page number holding a character offset (the last page if past the end)."""
+        for page in self.pages:
+            if offset < page.end:
+                return page.number
+        return self.pages[-1].number if self.pages else 1
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["pages"] = [p.to_dict() for p in self.pages]
+        d["metadata"] = dict(self.metadata)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Document:
+        d = dict(d)
+        d["pages"] = tuple(Page.from_dict(p) for p in d["pages"])
+        d["metadata"] = tuple(sorted(d.get("metadata", {}).items()))
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A named entity; offsets are relative to the passage's text."""
+
+    text: str
+    label: str  # spaCy label: PERSON, NORP, ORG, GPE, LOC, DATE, EVENT, FAC
+    start: int
+    end: int
+    norm: str = ""  # a normalised id where one is known: ISO 3166 alpha-2 for countries
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Entity:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A contiguous slice of a Document's text: `doc.text[p.start:p.end] == p.text`."""
+
+    doc_id: str
+    start: int
+    end: int
+    page: int
+    text: str
+    entities: tuple[Entity, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return f"{self.doc_id}:{self.start}-{self.end}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "doc_id": self.doc_id,
+            "start": self.start,
+            "end": self.end,
+            "page": self.page,
+            "text": self.text,
+            "entities": [e.to_dict() for e in self.entities],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
+        return cls(
+            doc_id=d["doc_id"],
+            start=d["start"],
+            end=d["end"],
+            page=d["page"],
+            text=d["text"],
+            entities=tuple(Entity.from_dict(e) for e in d.get("entities", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorScore:
+    """How strongly a passage points to one Framework indicator (e.g. "13.1")."""
+
+    id: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "score": round(self.score, 4)}
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A term that pushed a label's score up, located in the passage text."""
+
+    text: str
+    start: int
+    end: int
+    weight: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "start": self.start, "end": self.end, "weight": round(self.weight, 4)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Cue:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The classifier's view of one passage: a score per risk factor, the labels over threshold."""
+
+    passage_id: str
+    scores: tuple[tuple[str, float], ...]  # (label, score) for all 14 risk factors, in RF order
+    labels: tuple[str, ...]  # labels whose score reached their threshold
+    indicators: tuple[IndicatorScore, ...] = ()
+    cues: tuple[tuple[str, tuple[Cue, ...]], ...] = ()  # (label, cues) for each flagged label
+    model_version: str = ""
+
+    def score(self, label: str) -> float:
+        return dict(self.scores).get(label, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.passage_id,
+            "scores": {k: round(v, 4) for k, v in self.scores},
+            "labels": list(self.labels),
+            "indicators": [i.to_dict() for i in self.indicators],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A passage a reviewer should look at, with the label that crossed its threshold and why."""
+
+    passage_id: str
+    label: str
+    score: float
+    threshold: float
+    indicator: str = ""  # the best-ranked indicator of this risk factor, if any
+    cues: tuple[Cue, ...] = field(default=())
+    model_version: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.passage_id}:{self.label}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "passage_id": self.passage_id,
+            "label": self.label,
+            "score": round(self.score, 4),
+            "threshold": round(self.threshold, 4),
+            "indicator": self.indicator,
+            "cues": [c.to_dict() for c in self.cues],
+            "model_version": self.model_version,
+        }
