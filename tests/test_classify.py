@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+
+from triage.classify import fit_model
+from triage.config import load_config
+from triage.framework import LABELS, load_framework
+
+# Tiny inline training set: enough for the plumbing, not for quality (the corpus tests do that).
+EXAMPLES = [
+    ("Gunmen stopped the aid convoy, abducted two drivers and looted the trucks of food.", ["RF14"]),
+    ("Armed men attacked a humanitarian convoy and burned the WFP trucks near the border.", ["RF14"]),
+    ("Peacekeepers came under fire at their base; the mission suspended aid deliveries.", ["RF14"]),
+    ("Shelling hit the central market and the hospital, killing civilians.", ["RF13"]),
+    ("Airstrikes destroyed a school and a clinic where displaced families sheltered.", ["RF13"]),
+    ("The drone struck a crowded market; civilians and a health centre were hit.", ["RF13"]),
+    ("Fuel prices rose and the ministry opened a new water treatment plant.", []),
+    ("The football team launched an attack in the second half and won the cup.", []),
+    ("The cluster meeting reviewed warehouse stock and the vaccination schedule.", []),
+    ("Teachers received training on the new curriculum in twelve districts.", []),
+]
+TEXTS = [t for t, _ in EXAMPLES]
+LABEL_SETS = [labels for _, labels in EXAMPLES]
+
+
+@pytest.fixture(scope="module")
+def model():  # type: ignore[no-untyped-def]
+    fw = load_framework(load_config().framework_path)
+    inds = [["14.1"] if "RF14" in ls else ["13.8"] if "RF13" in ls else [] for ls in LABEL_SETS]
+    m = fit_model(TEXTS, LABEL_SETS, indicator_sets=inds, framework=fw,
+                  thresholds=dict.fromkeys(LABELS, 0.5))
+    m.version = "test"
+    return m
+
+
+def test_scores_cover_all_fourteen_labels_in_order(model) -> None:  # type: ignore[no-untyped-def]
+    scores = model.score_matrix(["A convoy was looted by gunmen."])
+    assert scores.shape == (1, 14)
+    assert ((scores >= 0) & (scores <= 1)).all()
+    pred = model.predict(["p1"], ["A convoy was looted by gunmen."])[0]
+    assert [k for k, _ in pred.scores] == list(LABELS)
+
+
+def test_unseen_labels_get_a_constant_zero_score(model) -> None:  # type: ignore[no-untyped-def]
+    scores = model.score_matrix(["anything at all"])
+    assert scores[0, LABELS.index("RF1")] == 0.0
+
+
+def test_learns_the_difference_between_its_labels(model) -> None:  # type: ignore[no-untyped-def]
+    s = model.score_matrix(["Gunmen looted the aid convoy and abducted the drivers.",
+                            "Shelling struck the market and the hospital."])
+    rf13, rf14 = LABELS.index("RF13"), LABELS.index("RF14")
+    assert s[0, rf14] > s[0, rf13]
+    assert s[1, rf13] > s[1, rf14]
+
+
+def test_cues_point_at_their_text(model) -> None:  # type: ignore[no-untyped-def]
+    text = "Last week gunmen attacked an aid convoy near the border and looted the trucks."
+    pred = model.predict(["p"], [text])[0]
+    assert "RF14" in pred.labels
+    cues = dict(pred.cues)["RF14"]
+    assert cues, "a flagged label should say which words pushed it up"
+    for c in cues:
+        assert text[c.start : c.end] == c.text
+        assert c.weight > 0
+    spans = sorted((c.start, c.end) for c in cues)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), "cues must not overlap"
+
+
+def test_indicators_belong_to_predicted_labels(model) -> None:  # type: ignore[no-untyped-def]
+    pred = model.predict(["p"], ["Shelling hit the hospital and the market; aid could not reach the wounded."])[0]
+    for ind in pred.indicators:
+        assert f"RF{ind.id.split('.')[0]}" in pred.labels
+    scores = [i.score for i in pred.indicators]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_digits_do_not_matter(model) -> None:  # type: ignore[no-untyped-def]
+    a, b = model.score_matrix(["On 3 May 12 trucks were looted.", "On 19 May 470 trucks were looted."])
+    assert np.allclose(a, b)

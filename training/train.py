@@ -1,0 +1,181 @@
+"""Train the risk-factor model from the corpus, pick per-label thresholds by cross-validation,
+evaluate on the frozen test split, and register the result under models/<version>/.
+
+Usage: python -m training.train [--activate]   (or: triage train)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.model_selection import KFold
+
+from triage.classify import fit_model
+from triage.config import Config, load_config
+from triage.framework import LABELS, load_framework
+from triage.registry import save_model
+
+PASSAGES = "passages.jsonl"
+TEST_IDS = "test_ids.txt"
+FOLDS = 5
+MIN_THRESHOLD = 0.05  # below this a label would flag almost everything
+
+
+def load_corpus(corpus_dir: Path) -> list[dict[str, Any]]:
+    """All labelled passages in corpus/passages.jsonl."""
+    path = Path(corpus_dir) / PASSAGES
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_test_ids(corpus_dir: Path) -> set[str]:
+    """Ids of the frozen test split (never trained on); empty if there is none."""
+    path = Path(corpus_dir) / TEST_IDS
+    if not path.exists():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def label_matrix(label_sets: Sequence[Sequence[str]]) -> np.ndarray:
+    """Binary matrix (n, 14) in RF order."""
+    return np.array([[lab in ls for lab in LABELS] for ls in label_sets], dtype=int)
+
+
+def cross_validated_scores(texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS) -> np.ndarray:
+    """Out-of-fold scores for every passage: each is scored by a model that never saw it."""
+    scores = np.zeros((len(texts), len(LABELS)))
+    for train_idx, test_idx in KFold(folds, shuffle=True, random_state=0).split(texts):
+        model = fit_model([texts[i] for i in train_idx], [label_sets[i] for i in train_idx])
+        scores[test_idx] = model.score_matrix([texts[i] for i in test_idx])
+    return scores
+
+
+def choose_thresholds(y: np.ndarray, scores: np.ndarray, recall_target: float) -> dict[str, float]:
+    """Per label, the highest threshold whose recall still reaches the target (missing a warning
+    sign costs more than showing a reviewer one passage too many)."""
+    out = {}
+    for j, label in enumerate(LABELS):
+        pos = np.sort(scores[y[:, j] == 1, j])
+        if len(pos) == 0:
+            out[label] = 0.5
+            continue
+        # Keep ceil(target * n) positives above the threshold.
+        k = int(np.floor((1 - recall_target) * len(pos) + 1e-9))
+        out[label] = float(max(MIN_THRESHOLD, min(0.95, pos[k] - 1e-6)))
+    return out
+
+
+def per_label_metrics(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
+    """Precision, recall, F1 and support per label at the given thresholds, plus macro averages."""
+    out: dict[str, Any] = {}
+    for j, label in enumerate(LABELS):
+        pred = scores[:, j] >= thresholds[label]
+        tp = int((pred & (y[:, j] == 1)).sum())
+        fp = int((pred & (y[:, j] == 0)).sum())
+        fn = int((~pred & (y[:, j] == 1)).sum())
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        out[label] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": int(y[:, j].sum())}
+    for key in ("precision", "recall", "f1"):
+        out[f"macro_{key}"] = round(float(np.mean([out[lab][key] for lab in LABELS])), 3)
+    return out
+
+
+def data_hash(records: list[dict[str, Any]]) -> str:
+    """SHA-256 of the training records as canonical JSON, so a card names exactly what it learned from."""
+    h = hashlib.sha256()
+    for rec in records:
+        h.update(json.dumps(rec, sort_keys=True, ensure_ascii=False).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def train(
+    config: Config | None = None,
+    *,
+    extra: Sequence[dict[str, Any]] = (),
+    activate: bool = False,
+    folds: int = FOLDS,
+    log: Any = print,
+) -> tuple[str, dict[str, Any]]:
+    """Train, evaluate and register a model; returns (version, model card)."""
+    config = config or load_config()
+    framework = load_framework(config.framework_path)
+    records = load_corpus(config.corpus_dir)
+    test_ids = load_test_ids(config.corpus_dir)
+    train_recs = [r for r in records if r["id"] not in test_ids] + list(extra)
+    test_recs = [r for r in records if r["id"] in test_ids]
+    texts = [r["text"] for r in train_recs]
+    label_sets = [r["labels"] for r in train_recs]
+    y = label_matrix(label_sets)
+    log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews); {len(test_recs)} held out")
+
+    started = time.perf_counter()
+    oof = cross_validated_scores(texts, label_sets, folds=folds)
+    thresholds = choose_thresholds(y, oof, config.recall_target)
+    cv = per_label_metrics(y, oof, thresholds)
+    cv_at_half = per_label_metrics(y, oof, dict.fromkeys(LABELS, 0.5))
+    model = fit_model(
+        texts, label_sets, thresholds=thresholds,
+        indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework,
+    )
+    train_seconds = time.perf_counter() - started
+
+    card: dict[str, Any] = {
+        "schema_version": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "approach": "TF-IDF word 1-2-grams + char_wb 2-5-grams, one balanced logistic regression per risk factor",
+        "data": {
+            "corpus": f"corpus/{PASSAGES}",
+            "data_sha256": data_hash(train_recs),
+            "train_passages": len(train_recs),
+            "from_reviews": len(extra),
+            "test_passages": len(test_recs),
+            "label_counts": {lab: int(y[:, j].sum()) for j, lab in enumerate(LABELS)},
+        },
+        "recall_target": config.recall_target,
+        "thresholds": {k: round(v, 4) for k, v in thresholds.items()},
+        "cross_validation": {
+            "folds": folds,
+            "note": "out-of-fold scores; thresholds were chosen on the same scores, so these are optimistic",
+            "at_thresholds": cv,
+            "at_0.5": cv_at_half,
+        },
+        "train_seconds": round(train_seconds, 1),
+        "libraries": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    if test_recs:
+        yt = label_matrix([r["labels"] for r in test_recs])
+        st = model.score_matrix([r["text"] for r in test_recs])
+        card["frozen_test"] = {
+            "note": "never trained on; thresholds fixed before this evaluation",
+            "at_thresholds": per_label_metrics(yt, st, thresholds),
+        }
+    version = save_model(model, card, config.models_dir, activate=activate)
+    card["version"] = version
+    log(f"Saved model {version} to {config.models_dir / version} "
+        f"(cross-validated macro-F1 {cv['macro_f1']:.3f}, {train_seconds:.0f} s)")
+    return version, card
+
+
+if __name__ == "__main__":
+    import typer
+
+    def main(activate: bool = typer.Option(False, help="Make the new model the active one.")) -> None:
+        """Train a model from corpus/passages.jsonl and register it."""
+        train(activate=activate)
+
+    typer.run(main)

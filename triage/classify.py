@@ -1,0 +1,212 @@
+"""Passages -> Predictions: risk-factor scores, indicator ranking and cue terms (the only sklearn module).
+
+The model is a word + character TF-IDF representation with one logistic regression per risk
+factor. Per-label thresholds come from training (chosen on cross-validated scores for a recall
+target); indicators are ranked by similarity to prototypes built from the indicator text and the
+labelled passages that illustrate it; cue terms are the word n-grams that added most to a score.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+from sklearn.preprocessing import normalize
+
+from .framework import LABELS, Framework
+from .types import Cue, IndicatorScore, Prediction
+
+WORD_PATTERN = r"(?u)\b\w\w+\b"
+_WORD_RE = re.compile(WORD_PATTERN)
+_DIGITS = re.compile(r"\d+")
+MAX_CUES = 6
+MAX_INDICATORS = 3
+
+
+def _normalise_text(text: str) -> str:
+    # Dates, tolls and paragraph numbers differ in every report; the model should not learn them.
+    return _DIGITS.sub("0", text.lower())
+
+
+def build_features() -> FeatureUnion:
+    """Word 1-2-grams (readable cues) plus character 2-5-grams (robust to spelling and inflection)."""
+    word = TfidfVectorizer(
+        preprocessor=_normalise_text, token_pattern=WORD_PATTERN, ngram_range=(1, 2),
+        min_df=2, sublinear_tf=True, max_features=60000,
+    )
+    char = TfidfVectorizer(
+        preprocessor=_normalise_text, analyzer="char_wb", ngram_range=(2, 5),
+        min_df=2, sublinear_tf=True, max_features=120000,
+    )
+    return FeatureUnion([("word", word), ("char", char)])
+
+
+def build_estimator(c: float = 4.0) -> LogisticRegression:
+    """One binary classifier per risk factor; balanced weights because positives are rare."""
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear")
+
+
+@dataclass
+class RiskModel:
+    """A fitted multi-label model: features, one estimator per label, thresholds, indicator prototypes."""
+
+    features: FeatureUnion
+    estimators: dict[str, LogisticRegression | float]  # a float is a constant score (label never seen)
+    thresholds: dict[str, float]
+    indicator_vectorizer: TfidfVectorizer | None = None
+    indicator_ids: tuple[str, ...] = ()
+    indicator_matrix: Any = None  # rows: L2-normalised prototypes, one per indicator id
+    version: str = ""
+    labels: tuple[str, ...] = LABELS
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # -- scoring ---------------------------------------------------------------------------
+    def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        """Scores in [0, 1], shape (len(texts), 14), columns in RF order."""
+        x = self.features.transform(texts)
+        out = np.zeros((len(texts), len(self.labels)))
+        for j, label in enumerate(self.labels):
+            est = self.estimators.get(label, 0.0)
+            out[:, j] = est if isinstance(est, float) else est.predict_proba(x)[:, 1]
+        return out
+
+    def predict(self, ids: Sequence[str], texts: Sequence[str], *, explain: bool = True) -> list[Prediction]:
+        """One Prediction per text: all 14 scores, labels over threshold, ranked indicators, cues."""
+        if not texts:
+            return []
+        x = self.features.transform(texts)
+        scores = self.score_matrix(texts)
+        sims = self._indicator_similarity(texts)
+        preds = []
+        for i, (pid, text) in enumerate(zip(ids, texts, strict=True)):
+            row = {lab: float(scores[i, j]) for j, lab in enumerate(self.labels)}
+            labels = tuple(lab for lab in self.labels if row[lab] >= self.thresholds.get(lab, 0.5))
+            indicators = self._rank_indicators(labels, sims[i] if sims is not None else None, row)
+            cues = tuple((lab, self._cues(text, x[i], lab)) for lab in labels) if explain else ()
+            preds.append(
+                Prediction(
+                    passage_id=pid,
+                    scores=tuple(row.items()),
+                    labels=labels,
+                    indicators=indicators,
+                    cues=cues,
+                    model_version=self.version,
+                )
+            )
+        return preds
+
+    # -- indicators ------------------------------------------------------------------------
+    def _indicator_similarity(self, texts: Sequence[str]) -> np.ndarray | None:
+        if self.indicator_vectorizer is None or not self.indicator_ids:
+            return None
+        v = self.indicator_vectorizer.transform(texts)
+        return np.asarray((v @ self.indicator_matrix.T).todense())
+
+    def _rank_indicators(
+        self, labels: tuple[str, ...], sims: np.ndarray | None, scores: dict[str, float]
+    ) -> tuple[IndicatorScore, ...]:
+        if sims is None:
+            return ()
+        ranked: list[IndicatorScore] = []
+        for label in labels:
+            prefix = label[2:] + "."
+            cands = [(sims[k], ind) for k, ind in enumerate(self.indicator_ids) if ind.startswith(prefix)]
+            cands.sort(reverse=True)
+            # Weighted by the risk factor's own score so indicators of stronger labels come first.
+            ranked += [IndicatorScore(ind, float(s) * scores[label]) for s, ind in cands[:MAX_INDICATORS] if s > 0]
+        ranked.sort(key=lambda i: -i.score)
+        return tuple(ranked)
+
+    # -- cues --------------------------------------------------------------------------------
+    def _cues(self, text: str, x_row: Any, label: str) -> tuple[Cue, ...]:
+        est = self.estimators.get(label)
+        if est is None or isinstance(est, float):
+            return ()
+        word_vec: TfidfVectorizer = self.features.transformer_list[0][1]
+        n_word = len(word_vec.vocabulary_)
+        row = x_row.tocsr()
+        coef = est.coef_[0]
+        contrib = [
+            (row.data[k] * coef[j], j) for k, j in enumerate(row.indices) if j < n_word and coef[j] > 0
+        ]
+        contrib.sort(reverse=True)
+        names = word_vec.get_feature_names_out()
+        tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+        norm_tokens = [_normalise_text(t) for t, _, _ in tokens]
+        cues: list[Cue] = []
+        taken: set[tuple[int, int]] = set()
+        for weight, j in contrib:
+            gram = str(names[j]).split()
+            if all(g in ENGLISH_STOP_WORDS or g.isdigit() or g == "0" for g in gram):
+                continue  # "and", "to the": real signal for the model, no help to a reviewer
+            for k in range(len(tokens) - len(gram) + 1):
+                if norm_tokens[k : k + len(gram)] == gram:
+                    span = (tokens[k][1], tokens[k + len(gram) - 1][2])
+                    if not any(a < span[1] and span[0] < b for a, b in taken):
+                        taken.add(span)
+                        cues.append(Cue(text[span[0] : span[1]], span[0], span[1], float(weight)))
+                    break
+            if len(cues) >= MAX_CUES:
+                break
+        return tuple(cues)
+
+
+def fit_model(
+    texts: Sequence[str],
+    label_sets: Sequence[Sequence[str]],
+    *,
+    thresholds: dict[str, float] | None = None,
+    indicator_sets: Sequence[Sequence[str]] | None = None,
+    framework: Framework | None = None,
+    c: float = 4.0,
+) -> RiskModel:
+    """Fit features and one estimator per label; thresholds default to 0.5 until training sets them."""
+    features = build_features()
+    x = features.fit_transform(texts)
+    estimators: dict[str, LogisticRegression | float] = {}
+    for label in LABELS:
+        y = np.array([label in ls for ls in label_sets], dtype=int)
+        if y.min() == y.max():
+            estimators[label] = float(y.max())  # nothing to learn from: constant score
+            continue
+        estimators[label] = build_estimator(c).fit(x, y)
+    model = RiskModel(features=features, estimators=estimators, thresholds=dict(thresholds or {}))
+    if framework is not None:
+        _fit_indicators(model, texts, indicator_sets or [() for _ in texts], framework)
+    return model
+
+
+def _fit_indicators(
+    model: RiskModel, texts: Sequence[str], indicator_sets: Sequence[Sequence[str]], framework: Framework
+) -> None:
+    """Prototype per indicator: its description plus the passages labelled with it, averaged."""
+    inds = framework.indicators
+    vec = TfidfVectorizer(
+        preprocessor=_normalise_text, token_pattern=WORD_PATTERN, ngram_range=(1, 2),
+        sublinear_tf=True, stop_words="english",
+    )
+    vec.fit(list(texts) + [i.text for i in inds])
+    doc_m = vec.transform(texts)
+    desc_m = vec.transform([i.text for i in inds])
+    rows = []
+    for k, ind in enumerate(inds):
+        members = [n for n, s in enumerate(indicator_sets) if ind.id in s]
+        proto = desc_m[k]
+        if members:
+            # The description counts as much as all examples together, so rare indicators keep their meaning.
+            mean = doc_m[members].mean(axis=0)
+            proto = normalize(np.asarray(mean)) + proto.toarray()
+        else:
+            proto = proto.toarray()
+        rows.append(normalize(np.asarray(proto))[0])
+    from scipy.sparse import csr_matrix  # scipy ships with scikit-learn
+
+    model.indicator_vectorizer = vec
+    model.indicator_ids = tuple(i.id for i in inds)
+    model.indicator_matrix = csr_matrix(np.vstack(rows))

@@ -1,0 +1,136 @@
+"""Model artifacts on disk: models/<version>/ with model.joblib and card.json; registry.json says which is active.
+
+joblib runs code when it loads a file, so an artifact is loaded only if its SHA-256 matches the
+one recorded in the registry when it was saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from .classify import RiskModel
+from .errors import ModelIntegrityError, ModelNotFoundError
+
+ARTIFACT = "model.joblib"
+CARD = "card.json"
+REGISTRY = "registry.json"
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write_json(path: Path, data: Any) -> None:
+    # Write then rename, so a crash never leaves a half-written registry behind.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, sort_keys=False)
+        f.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp makes files private; cards and the registry are meant to be read
+    os.replace(tmp, path)
+
+
+def read_registry(models_dir: Path) -> dict[str, Any]:
+    """The registry, or an empty one if none exists yet."""
+    path = Path(models_dir) / REGISTRY
+    if not path.exists():
+        return {"active": None, "versions": {}, "history": []}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def next_version(models_dir: Path) -> str:
+    """v1, v2, ...: one more than the highest version on disk or in the registry."""
+    reg = read_registry(models_dir)
+    nums = [int(v[1:]) for v in reg["versions"] if v[1:].isdigit()]
+    if Path(models_dir).exists():
+        nums += [int(p.name[1:]) for p in Path(models_dir).iterdir() if p.is_dir() and p.name[1:].isdigit()]
+    return f"v{max(nums, default=0) + 1}"
+
+
+def save_model(model: RiskModel, card: dict[str, Any], models_dir: Path, *, activate: bool) -> str:
+    """Write the artifact and its card, record its hash in the registry, optionally make it active."""
+    models_dir = Path(models_dir)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    version = model.version or next_version(models_dir)
+    model.version = version
+    folder = models_dir / version
+    folder.mkdir(exist_ok=False)
+    joblib.dump(model, folder / ARTIFACT, compress=3)
+    digest = sha256_file(folder / ARTIFACT)
+    card = {**card, "version": version, "artifact": ARTIFACT, "artifact_sha256": digest}
+    _write_json(folder / CARD, card)
+    reg = read_registry(models_dir)
+    reg["versions"][version] = {"sha256": digest, "created": card.get("created", _now())}
+    reg["history"].append({"action": "register", "version": version, "at": _now()})
+    if activate or reg["active"] is None:
+        reg["active"] = version
+        reg["history"].append({"action": "promote", "version": version, "at": _now()})
+    _write_json(models_dir / REGISTRY, reg)
+    return version
+
+
+def set_active(models_dir: Path, version: str, *, action: str = "promote") -> None:
+    """Make a registered version the active one and record why."""
+    reg = read_registry(models_dir)
+    if version not in reg["versions"]:
+        raise ModelNotFoundError(f"no model {version} in {models_dir}; known: {sorted(reg['versions'])}")
+    reg["active"] = version
+    reg["history"].append({"action": action, "version": version, "at": _now()})
+    _write_json(Path(models_dir) / REGISTRY, reg)
+
+
+def read_card(models_dir: Path, version: str | None = None) -> dict[str, Any]:
+    """The model card of a version (the active one by default)."""
+    version = version or active_version(models_dir)
+    path = Path(models_dir) / version / CARD
+    if not path.exists():
+        raise ModelNotFoundError(f"no model card at {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def active_version(models_dir: Path) -> str:
+    """The active version's name, or a clear error telling how to train one."""
+    reg = read_registry(models_dir)
+    if not reg["active"]:
+        raise ModelNotFoundError(f"no trained model in {models_dir}; run `triage train` first")
+    return str(reg["active"])
+
+
+def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
+    """Load a version (the active one by default), refusing an artifact whose hash has changed."""
+    models_dir = Path(models_dir)
+    version = version or active_version(models_dir)
+    reg = read_registry(models_dir)
+    if version not in reg["versions"]:
+        raise ModelNotFoundError(f"model {version} is not registered in {models_dir / REGISTRY}")
+    path = models_dir / version / ARTIFACT
+    if not path.exists():
+        raise ModelNotFoundError(f"model file {path} is missing; retrain with `triage train`")
+    expected = reg["versions"][version]["sha256"]
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelIntegrityError(
+            f"{path} has SHA-256 {actual[:16]}..., but the registry recorded {expected[:16]}...; "
+            "the file was changed after training and will not be loaded (retrain, or restore the file)"
+        )
+    model = joblib.load(path)
+    if not isinstance(model, RiskModel):
+        raise ModelIntegrityError(f"{path} does not hold a triage model")
+    return model
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
