@@ -1,0 +1,282 @@
+"""The `triage` command line: thin wrappers over the library. Errors become one `Error:` line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .config import ROOT, Config, load_config
+from .errors import TriageError
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    help="Flag warning signs of atrocity crimes (UN Framework of Analysis, RF1-RF14) in situation reports.",
+)
+models_app = typer.Typer(no_args_is_help=True, help="List, inspect, promote and roll back trained models.")
+app.add_typer(models_app, name="models")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="SQLite file (default: $TRIAGE_DB or triage.db).")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (default: $TRIAGE_CONFIG).")]
+SUPPORTED = (".pdf", ".txt", ".md")
+
+
+def _config(config: Path | None = None, db: str | None = None) -> Config:
+    return load_config(config, db=db)
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    """Expand folders into the supported files they contain, sorted for a stable order."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+        else:
+            out.append(p)
+    return out
+
+
+@app.command()
+def scan(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A PDF or text file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a summary.")] = False,
+    all_passages: Annotated[bool, typer.Option("--all", help="Show unflagged passages too.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Read one report and show its passages with page numbers, entities and risk-factor scores.
+
+    Nothing is stored. Example: triage scan report.pdf --json > report.json
+    """
+    from .framework import load_framework
+    from .pipeline import Pipeline
+
+    cfg = _config(config)
+    result = Pipeline.load(cfg).process_file(file)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        return
+    fw = load_framework(cfg.framework_path)
+    doc = result.document
+    typer.echo(f"{doc.source}: {len(doc.pages)} pages, {len(result.passages)} passages, "
+               f"{len(result.flags)} flags, risk {result.risk:.2f} (model {result.model_version})")
+    preds = {p.passage_id: p for p in result.predictions}
+    for p in result.passages:
+        pred = preds[p.id]
+        if not pred.labels and not all_passages:
+            continue
+        typer.echo(f"\n[page {p.page}, chars {p.start}-{p.end}] {p.text}")
+        if p.entities:
+            typer.echo("  entities: " + "; ".join(f"{e.text} ({e.label})" for e in p.entities))
+        top = sorted(pred.scores, key=lambda kv: -kv[1])[:3]
+        typer.echo("  scores: " + ", ".join(f"{k} {v:.2f}" for k, v in top))
+        for label in pred.labels:
+            cues = ", ".join(c.text for c in dict(pred.cues).get(label, ()))
+            typer.echo(f"  FLAG {label} {fw.factor(label).short_name} ({pred.score(label):.2f})"
+                       + (f"; cues: {cues}" if cues else ""))
+
+
+@app.command()
+def classify(
+    infile: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help='JSONL lines {"id", "text"}.')],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the scored JSONL.")],
+    config: ConfigOption = None,
+) -> None:
+    """Score passages from a JSONL file: each output line has id, scores (all 14), labels, indicators.
+
+    Example: triage classify passages.jsonl --out scored.jsonl
+    """
+    from .registry import load_model
+
+    cfg = _config(config)
+    ids, texts = [], []
+    for n, line in enumerate(infile.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            ids.append(str(rec["id"]))
+            texts.append(str(rec["text"]))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise TriageError(f'{infile}:{n}: expected a JSON object with "id" and "text" ({exc})') from exc
+    model = load_model(cfg.models_dir)
+    with out.open("w", encoding="utf-8") as f:
+        for pred in model.predict(ids, texts, explain=False):
+            f.write(json.dumps(pred.to_dict(), ensure_ascii=False) + "\n")
+    typer.echo(f"Scored {len(ids)} passages with model {model.version} -> {out}")
+
+
+@app.command()
+def train(
+    activate: Annotated[bool, typer.Option("--activate", help="Make the new model the active one.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Train a model from corpus/passages.jsonl, choose thresholds by cross-validation, register it.
+
+    The first model trained becomes active; later ones only with --activate.
+    Example: triage train --activate
+    """
+    from training.train import train as run_training
+
+    run_training(_config(config), activate=activate, log=typer.echo)
+
+
+@app.command()
+def batch(
+    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders to process.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Re-process documents already stored.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Process files and folders into the store; a file that fails is reported and the run goes on.
+
+    Documents already stored under the active model are skipped, so a stopped run can resume.
+    Example: triage batch reports/ --db triage.db
+    """
+    from rich.progress import Progress
+
+    from .extract import extract_document
+    from .pipeline import Pipeline
+    from .store import open_store
+
+    cfg = _config(config, db)
+    files = _files(paths)
+    pipe = Pipeline.load(cfg)
+    done = skipped = 0
+    failed: list[tuple[Path, str]] = []
+    with open_store(cfg.db) as store, Progress(transient=True) as progress:
+        task = progress.add_task("Processing", total=len(files))
+        for path in files:
+            progress.update(task, description=f"{path.name[:40]}")
+            try:
+                doc = extract_document(path)
+                if not force and store.has_document(doc.id, pipe.model.version):
+                    skipped += 1
+                else:
+                    store.save_result(pipe.analyse(doc))
+                    done += 1
+            except TriageError as exc:
+                failed.append((path, str(exc)))
+            progress.advance(task)
+    typer.echo(f"Processed {len(files)} files into {cfg.db}: {done} stored, {skipped} already there, "
+               f"{len(failed)} failed")
+    for path, why in failed:
+        typer.echo(f"  failed: {path}: {why}", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ui(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    headless: Annotated[bool, typer.Option(help="Do not try to open a browser.")] = True,
+) -> None:
+    """Start the review UI (Streamlit) on http://localhost:PORT for the given store.
+
+    Example: triage ui --db triage.db
+    """
+    cfg = _config(None, db)
+    env = {**os.environ, "TRIAGE_DB": str(Path(cfg.db).resolve())}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+    typer.echo(f"Review UI on http://localhost:{port} (store: {env['TRIAGE_DB']}); Ctrl+C stops it")
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+@app.command()
+def demo(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Prepare the demo: train a model if none exists, then store the bundled demo inbox.
+
+    Example: triage demo --db demo.db && triage ui --db demo.db
+    """
+    from .registry import read_registry
+
+    cfg = _config(config, db)
+    if not read_registry(cfg.models_dir)["active"]:
+        typer.echo("No trained model yet: training one (about a minute)...")
+        train(activate=True, config=config)
+    batch([ROOT / "demo" / "inbox"], db=cfg.db, force=False, config=config)
+
+
+@models_app.command("list")
+def models_list(config: ConfigOption = None) -> None:
+    """List registered models; the active one is marked with *.
+
+    Example: triage models list
+    """
+    from .registry import read_card, read_registry
+
+    cfg = _config(config)
+    reg = read_registry(cfg.models_dir)
+    if not reg["versions"]:
+        typer.echo(f"No models in {cfg.models_dir}; run `triage train`.")
+        return
+    for version in reg["versions"]:
+        card = read_card(cfg.models_dir, version)
+        cv = card.get("cross_validation", {}).get("at_thresholds", {})
+        test = card.get("frozen_test", {}).get("at_thresholds", {})
+        mark = "*" if version == reg["active"] else " "
+        typer.echo(f"{mark} {version}  created {card.get('created', '?')}  "
+                   f"train {card['data']['train_passages']}  cv macro-F1 {cv.get('macro_f1', '?')}  "
+                   f"test macro-F1 {test.get('macro_f1', '-')}")
+
+
+@models_app.command("show")
+def models_show(
+    version: Annotated[str | None, typer.Argument(help="Version (default: the active one).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Print a model card as JSON.
+
+    Example: triage models show v1
+    """
+    from .registry import read_card
+
+    typer.echo(json.dumps(read_card(_config(config).models_dir, version), indent=2))
+
+
+@models_app.command("promote")
+def models_promote(version: Annotated[str, typer.Argument(help="Version to make active.")],
+                   config: ConfigOption = None) -> None:
+    """Make a registered model the active one.
+
+    Example: triage models promote v2
+    """
+    from .registry import set_active
+
+    set_active(_config(config).models_dir, version)
+    typer.echo(f"Active model: {version}")
+
+
+@models_app.command("rollback")
+def models_rollback(config: ConfigOption = None) -> None:
+    """Make the previously active model active again.
+
+    Example: triage models rollback
+    """
+    from .registry import read_registry, set_active
+
+    cfg = _config(config)
+    reg = read_registry(cfg.models_dir)
+    promoted = [h["version"] for h in reg["history"] if h["action"] in ("promote", "rollback")]
+    previous = [v for v in reversed(promoted) if v != reg["active"]]
+    if not previous:
+        raise TriageError("there is no earlier active model to roll back to")
+    set_active(cfg.models_dir, previous[0], action="rollback")
+    typer.echo(f"Rolled back from {reg['active']} to {previous[0]}")
+
+
+def main() -> None:
+    """Entry point: run the app and turn our errors into one clear line and exit code 1."""
+    try:
+        app()
+    except TriageError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

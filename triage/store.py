@@ -1,0 +1,273 @@
+"""The SQLite store (the only module that speaks SQL): documents, passages, entities, predictions,
+flags and reviewers' decisions. WAL mode and one transaction per document, so a crash never
+leaves half a document, and re-storing a document never duplicates it or touches its reviews."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ReviewConflictError, StoreError
+from .types import Document, Entity, Passage
+
+if TYPE_CHECKING:
+    from .pipeline import ScanResult
+
+SCHEMA_VERSION = 1
+DECISIONS = ("accept", "reject")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT, media_type TEXT, page_count INTEGER,
+    text TEXT NOT NULL, metadata TEXT, risk REAL, model_version TEXT, added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE, number INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, ocr INTEGER NOT NULL DEFAULT 0,
+    needs_ocr INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (doc_id, number)
+);
+CREATE TABLE IF NOT EXISTS passages (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, page INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, start);
+CREATE TABLE IF NOT EXISTS entities (
+    passage_id TEXT NOT NULL REFERENCES passages(id) ON DELETE CASCADE, text TEXT NOT NULL,
+    label TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, norm TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS entities_passage ON entities(passage_id);
+CREATE TABLE IF NOT EXISTS predictions (
+    passage_id TEXT NOT NULL REFERENCES passages(id) ON DELETE CASCADE, model_version TEXT NOT NULL,
+    scores TEXT NOT NULL, labels TEXT NOT NULL, indicators TEXT NOT NULL,
+    PRIMARY KEY (passage_id, model_version)
+);
+CREATE TABLE IF NOT EXISTS flags (
+    id TEXT PRIMARY KEY, passage_id TEXT NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL, label TEXT NOT NULL, score REAL NOT NULL, threshold REAL NOT NULL,
+    indicator TEXT, cues TEXT NOT NULL, model_version TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS flags_doc ON flags(doc_id);
+-- Reviews are kept apart from flags (no cascade): re-processing a document must never lose a decision.
+CREATE TABLE IF NOT EXISTS reviews (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, flag_id TEXT NOT NULL, passage_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL, label TEXT NOT NULL, decision TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+    reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, model_version TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS reviews_flag ON reviews(flag_id, id);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A reviewer's decision on one flag."""
+
+    id: int
+    flag_id: str
+    decision: str
+    note: str
+    reviewer: str
+    decided_at: str
+    model_version: str
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """A connection to one SQLite database file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} was written by a newer triage (schema {version}); upgrade triage")
+            # Every statement is CREATE ... IF NOT EXISTS, so running the script again is harmless.
+            self.conn.executescript(_SCHEMA)
+            self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- writing ---------------------------------------------------------------------------
+    def save_result(self, result: ScanResult) -> None:
+        """Store a processed document, replacing any earlier results for it (its reviews stay)."""
+        doc = result.document
+        c = self.conn
+        with self.transaction():
+            c.execute("DELETE FROM documents WHERE id = ?", (doc.id,))
+            c.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (doc.id, doc.source, doc.title, doc.media_type, len(doc.pages), doc.text,
+                 json.dumps(dict(doc.metadata)), result.risk, result.model_version, _now()),
+            )
+            c.executemany(
+                "INSERT INTO pages VALUES (?,?,?,?,?,?)",
+                [(doc.id, p.number, p.start, p.end, int(p.ocr), int(p.needs_ocr)) for p in doc.pages],
+            )
+            c.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?)",
+                [(p.id, p.doc_id, p.start, p.end, p.page, p.text) for p in result.passages],
+            )
+            c.executemany(
+                "INSERT INTO entities VALUES (?,?,?,?,?,?)",
+                [(p.id, e.text, e.label, e.start, e.end, e.norm) for p in result.passages for e in p.entities],
+            )
+            c.executemany(
+                "INSERT INTO predictions VALUES (?,?,?,?,?)",
+                [
+                    (pr.passage_id, pr.model_version, json.dumps(dict(pr.scores)), json.dumps(list(pr.labels)),
+                     json.dumps([i.to_dict() for i in pr.indicators]))
+                    for pr in result.predictions
+                ],
+            )
+            c.executemany(
+                "INSERT INTO flags VALUES (?,?,?,?,?,?,?,?,?)",
+                [
+                    (f.id, f.passage_id, doc.id, f.label, f.score, f.threshold, f.indicator,
+                     json.dumps([cue.to_dict() for cue in f.cues]), f.model_version)
+                    for f in result.flags
+                ],
+            )
+
+    def add_review(
+        self, flag_id: str, decision: str, reviewer: str, *, note: str = "", expected_last: int | None = None
+    ) -> Review:
+        """Record a decision. If `expected_last` is given (the id of the latest review the reviewer
+        saw, or 0 for none) and someone has decided since, refuse instead of overwriting."""
+        if decision not in DECISIONS:
+            raise StoreError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        if not reviewer.strip():
+            raise StoreError("a decision needs the reviewer's name")
+        with self.transaction() as c:
+            flag = c.execute("SELECT * FROM flags WHERE id = ?", (flag_id,)).fetchone()
+            if flag is None:
+                raise StoreError(f"no flag {flag_id!r} in {self.path}")
+            last = c.execute("SELECT * FROM reviews WHERE flag_id = ? ORDER BY id DESC LIMIT 1", (flag_id,)).fetchone()
+            if expected_last is not None and (last["id"] if last else 0) != expected_last:
+                raise ReviewConflictError(
+                    f"{last['reviewer']} already marked this flag '{last['decision']}' at {last['decided_at']}; "
+                    "reload to see their decision before changing it"
+                )
+            cur = c.execute(
+                "INSERT INTO reviews (flag_id, passage_id, doc_id, label, decision, note, reviewer, decided_at,"
+                " model_version) VALUES (?,?,?,?,?,?,?,?,?)",
+                (flag_id, flag["passage_id"], flag["doc_id"], flag["label"], decision, note, reviewer, _now(),
+                 flag["model_version"]),
+            )
+            row = c.execute("SELECT * FROM reviews WHERE id = ?", (cur.lastrowid,)).fetchone()
+        return _review(row)
+
+    # -- reading ---------------------------------------------------------------------------
+    def has_document(self, doc_id: str, model_version: str | None = None) -> bool:
+        """True if the document is stored (under that model version, if one is given)."""
+        row = self.conn.execute("SELECT model_version FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return row is not None and (model_version is None or row[0] == model_version)
+
+    def list_documents(self) -> list[dict[str, Any]]:
+        """Every document with its risk, flag and review counts, riskiest first."""
+        rows = self.conn.execute(
+            """SELECT d.id, d.source, d.title, d.page_count, d.risk, d.model_version, d.added_at,
+                      (SELECT COUNT(*) FROM flags f WHERE f.doc_id = d.id) AS flags,
+                      (SELECT COUNT(DISTINCT r.flag_id) FROM reviews r WHERE r.doc_id = d.id) AS reviewed
+               FROM documents d ORDER BY d.risk DESC, d.added_at DESC"""
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def document(self, doc_id: str) -> Document:
+        """A stored document with its pages."""
+        from .types import Page
+
+        row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no document {doc_id!r} in {self.path}")
+        pages = tuple(
+            Page(r["number"], r["start"], r["end"], bool(r["ocr"]), bool(r["needs_ocr"]))
+            for r in self.conn.execute("SELECT * FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,))
+        )
+        return Document(
+            id=row["id"], source=row["source"], text=row["text"], pages=pages, media_type=row["media_type"],
+            title=row["title"] or "", metadata=tuple(sorted(json.loads(row["metadata"] or "{}").items())),
+        )
+
+    def passages(self, doc_id: str) -> list[Passage]:
+        """A document's passages in reading order, with their entities."""
+        ents: dict[str, list[Entity]] = {}
+        for r in self.conn.execute(
+            "SELECT e.* FROM entities e JOIN passages p ON p.id = e.passage_id WHERE p.doc_id = ? ORDER BY e.start",
+            (doc_id,),
+        ):
+            ents.setdefault(r["passage_id"], []).append(Entity(r["text"], r["label"], r["start"], r["end"], r["norm"]))
+        return [
+            Passage(r["doc_id"], r["start"], r["end"], r["page"], r["text"], tuple(ents.get(r["id"], ())))
+            for r in self.conn.execute("SELECT * FROM passages WHERE doc_id = ? ORDER BY start", (doc_id,))
+        ]
+
+    def flags(self, doc_id: str) -> list[dict[str, Any]]:
+        """A document's flags, strongest first, each with its latest review (if any)."""
+        out = []
+        for r in self.conn.execute("SELECT * FROM flags WHERE doc_id = ? ORDER BY score DESC", (doc_id,)):
+            d = dict(r)
+            d["cues"] = json.loads(d["cues"])
+            last = self.latest_review(d["id"])
+            d["review"] = last
+            out.append(d)
+        return out
+
+    def scores(self, passage_id: str) -> dict[str, float]:
+        """The latest stored scores of a passage."""
+        row = self.conn.execute(
+            "SELECT scores FROM predictions WHERE passage_id = ? ORDER BY rowid DESC LIMIT 1", (passage_id,)
+        ).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def latest_review(self, flag_id: str) -> Review | None:
+        row = self.conn.execute(
+            "SELECT * FROM reviews WHERE flag_id = ? ORDER BY id DESC LIMIT 1", (flag_id,)
+        ).fetchone()
+        return _review(row) if row else None
+
+    def reviews(self) -> list[Review]:
+        """Every decision ever made, oldest first."""
+        return [_review(r) for r in self.conn.execute("SELECT * FROM reviews ORDER BY id")]
+
+
+def _review(row: sqlite3.Row) -> Review:
+    return Review(row["id"], row["flag_id"], row["decision"], row["note"], row["reviewer"],
+                  row["decided_at"], row["model_version"])
+
+
+def open_store(path: str | Path) -> Store:
+    """Open (creating if needed) the SQLite store at `path`."""
+    return Store(path)
