@@ -15,7 +15,7 @@ from triage.cli import app
 from triage.framework import LABELS
 
 runner = CliRunner()
-COMMANDS = [["scan"], ["classify"], ["train"], ["batch"], ["ui"], ["demo"],
+COMMANDS = [["scan"], ["classify"], ["train"], ["batch"], ["ui"], ["demo"], ["export"],
             ["models"], ["models", "list"], ["models", "show"], ["models", "promote"], ["models", "rollback"]]
 
 

@@ -105,3 +105,15 @@ def test_not_a_database_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-u
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open the database"):
         open_store(path)
+
+
+def test_relabel_keeps_the_reviewers_labels(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with open_store(tmp_path / "t.db") as store:
+        store.save_result(_result())
+        flag_id = store.flags("a" * 64)[0]["id"]
+        review = store.add_review(flag_id, "relabel", "amina", labels=["RF13", "RF1", "RF13"], indicators=["13.8"])
+        assert review.labels == ("RF1", "RF13") and review.indicators == ("13.8",)
+        with pytest.raises(StoreError, match="only be given with the decision 'relabel'"):
+            store.add_review(flag_id, "accept", "amina", labels=["RF1"])
+    with open_store(tmp_path / "t.db") as store:
+        assert store.latest_review(flag_id).labels == ("RF1", "RF13")  # type: ignore[union-attr]

@@ -173,6 +173,28 @@ def batch(
 
 
 @app.command()
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write; the format follows its extension.")],
+    db: DbOption = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, xlsx, jsonl or parquet (default: from --out).")] = None,
+    flagged_only: Annotated[bool, typer.Option("--flagged-only", help="Only passages with a flag.")] = False,
+    redact_people: Annotated[bool, typer.Option("--redact-people", help="Replace person names.")] = False,
+) -> None:
+    """Export the store, one row per passage: document, page, text, labels, scores, entities, decisions.
+
+    Example: triage export --db triage.db --out flags.xlsx --flagged-only --redact-people
+    """
+    from .export import export_rows, write_export
+    from .store import open_store
+
+    cfg = _config(None, db)
+    with open_store(cfg.db) as store:
+        rows = export_rows(store, flagged_only=flagged_only, redact_people=redact_people)
+    write_export(rows, out, fmt)
+    typer.echo(f"Wrote {len(rows)} passages to {out}")
+
+
+@app.command()
 def ui(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .pipeline import ScanResult
 
 SCHEMA_VERSION = 1
-DECISIONS = ("accept", "reject")
+DECISIONS = ("accept", "reject", "relabel")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -57,7 +57,8 @@ CREATE INDEX IF NOT EXISTS flags_doc ON flags(doc_id);
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY AUTOINCREMENT, flag_id TEXT NOT NULL, passage_id TEXT NOT NULL,
     doc_id TEXT NOT NULL, label TEXT NOT NULL, decision TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
-    reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, model_version TEXT NOT NULL DEFAULT ''
+    reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, model_version TEXT NOT NULL DEFAULT '',
+    labels TEXT NOT NULL DEFAULT '[]', indicators TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS reviews_flag ON reviews(flag_id, id);
 """
@@ -74,6 +75,8 @@ class Review:
     reviewer: str
     decided_at: str
     model_version: str
+    labels: tuple[str, ...] = ()  # for "relabel": the risk factors the reviewer chose instead
+    indicators: tuple[str, ...] = ()
 
 
 def _now() -> str:
@@ -162,12 +165,24 @@ class Store:
             )
 
     def add_review(
-        self, flag_id: str, decision: str, reviewer: str, *, note: str = "", expected_last: int | None = None
+        self,
+        flag_id: str,
+        decision: str,
+        reviewer: str,
+        *,
+        note: str = "",
+        expected_last: int | None = None,
+        labels: tuple[str, ...] | list[str] = (),
+        indicators: tuple[str, ...] | list[str] = (),
     ) -> Review:
         """Record a decision. If `expected_last` is given (the id of the latest review the reviewer
-        saw, or 0 for none) and someone has decided since, refuse instead of overwriting."""
+        saw, or 0 for none) and someone has decided since, refuse instead of overwriting.
+
+        "relabel" says the flagged label is wrong and `labels` (possibly empty) are the right ones."""
         if decision not in DECISIONS:
             raise StoreError(f"decision must be one of {DECISIONS}, got {decision!r}")
+        if decision != "relabel" and labels:
+            raise StoreError("labels can only be given with the decision 'relabel'")
         if not reviewer.strip():
             raise StoreError("a decision needs the reviewer's name")
         with self.transaction() as c:
@@ -182,9 +197,9 @@ class Store:
                 )
             cur = c.execute(
                 "INSERT INTO reviews (flag_id, passage_id, doc_id, label, decision, note, reviewer, decided_at,"
-                " model_version) VALUES (?,?,?,?,?,?,?,?,?)",
+                " model_version, labels, indicators) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (flag_id, flag["passage_id"], flag["doc_id"], flag["label"], decision, note, reviewer, _now(),
-                 flag["model_version"]),
+                 flag["model_version"], json.dumps(sorted(set(labels))), json.dumps(sorted(set(indicators)))),
             )
             row = c.execute("SELECT * FROM reviews WHERE id = ?", (cur.lastrowid,)).fetchone()
         return _review(row)
@@ -258,6 +273,37 @@ class Store:
         ).fetchone()
         return _review(row) if row else None
 
+    def passage_rows(self, *, flagged_only: bool = False, doc_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """One dict per passage for exports: document, page, text, latest scores and labels, entities,
+        and every flag with its latest decision. Ordered by document risk, then reading order."""
+        where, args = [], []
+        if doc_ids is not None:
+            where.append(f"p.doc_id IN ({','.join('?' * len(doc_ids))})")
+            args += doc_ids
+        if flagged_only:
+            where.append("EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id)")
+        sql = ("SELECT p.*, d.source, d.title, d.risk FROM passages p JOIN documents d ON d.id = p.doc_id"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.risk DESC, p.doc_id, p.start")
+        rows = [dict(r) for r in self.conn.execute(sql, args)]
+        ids = [r["id"] for r in rows]
+        ents: dict[str, list[Entity]] = {}
+        flags: dict[str, list[dict[str, Any]]] = {}
+        preds: dict[str, dict[str, Any]] = {}
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            marks = ",".join("?" * len(chunk))
+            for r in self.conn.execute(f"SELECT * FROM entities WHERE passage_id IN ({marks}) ORDER BY start", chunk):
+                ents.setdefault(r["passage_id"], []).append(Entity(r["text"], r["label"], r["start"], r["end"], r["norm"]))
+            for r in self.conn.execute(f"SELECT * FROM flags WHERE passage_id IN ({marks}) ORDER BY score DESC", chunk):
+                flags.setdefault(r["passage_id"], []).append(dict(r))
+            for r in self.conn.execute(f"SELECT * FROM predictions WHERE passage_id IN ({marks})", chunk):
+                preds[r["passage_id"]] = {"scores": json.loads(r["scores"]), "labels": json.loads(r["labels"]),
+                                          "model_version": r["model_version"]}
+        for r in rows:
+            r["entities"] = ents.get(r["id"], [])
+            r["flags"] = [{**f, "review": self.latest_review(f["id"])} for f in flags.get(r["id"], [])]
+            r.update(preds.get(r["id"], {"scores": {}, "labels": [], "model_version": ""}))
+        return rows
+
     def reviews(self) -> list[Review]:
         """Every decision ever made, oldest first."""
         return [_review(r) for r in self.conn.execute("SELECT * FROM reviews ORDER BY id")]
@@ -265,7 +311,8 @@ class Store:
 
 def _review(row: sqlite3.Row) -> Review:
     return Review(row["id"], row["flag_id"], row["decision"], row["note"], row["reviewer"],
-                  row["decided_at"], row["model_version"])
+                  row["decided_at"], row["model_version"], tuple(json.loads(row["labels"])),
+                  tuple(json.loads(row["indicators"])))
 
 
 def open_store(path: str | Path) -> Store:
