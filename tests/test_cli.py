@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.pdfgen import PageSpec, make_pdf, para, title
+from tests.pdfgen import PageSpec, column_break, make_pdf, para, title
 from triage.cli import app
 from triage.framework import LABELS
 
@@ -67,6 +67,7 @@ def test_scan_json_prints_columns_in_order_with_pages(trained_config, tmp_path) 
     make_pdf(pdf, [
         PageSpec([title("Weekly bulletin"),
                   para("Left column first paragraph about shelling of the central market in the town."),
+                  column_break(),
                   para("Right column paragraph about a vaccination campaign reaching all districts.")], columns=2),
         PageSpec([para("Second page paragraph about militia recruitment in the border villages.")]),
     ])

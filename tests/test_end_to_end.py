@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pdfgen import PageSpec, make_pdf, para, title
+from tests.pdfgen import PageSpec, column_break, make_pdf, para, title
 from triage.store import open_store
 
 LEFT = [
@@ -25,6 +25,13 @@ RIGHT = [
 ]
 
 
+def pdfplumber_words(path: Path) -> list[tuple[str, float]]:
+    import pdfplumber
+
+    with pdfplumber.open(path) as pdf:
+        return [(w["text"].strip(".,"), w["x0"]) for w in pdf.pages[0].extract_words()]
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
 
@@ -32,7 +39,9 @@ def _words(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     path = tmp_path_factory.mktemp("e2e") / "flash-update.pdf"
-    truth = make_pdf(path, [PageSpec([title("Mali: Flash Update No. 3"), *map(para, LEFT + RIGHT)], columns=2)])
+    # column_break() makes the right column really start with RIGHT: short texts would otherwise all fit left.
+    blocks = [title("Mali: Flash Update No. 3"), *map(para, LEFT), column_break(), *map(para, RIGHT)]
+    truth = make_pdf(path, [PageSpec(blocks, columns=2)])
     return path, truth
 
 
@@ -43,6 +52,9 @@ def test_a_two_column_report_is_read_in_order_and_flagged(pipeline, report) -> N
     text = result.document.text
     # Reading order: the whole left column comes before the right column.
     assert text.index("Ménaka") < text.index("OCHA") < text.index("boreholes") < text.index("school feeding")
+    words = pdfplumber_words(path)
+    # The test only means something if the page really has two columns side by side.
+    assert min(x for t, x in words if t == "boreholes") > max(x for t, x in words if t == "Ménaka")
     ratio = difflib.SequenceMatcher(a=_words(truth), b=_words(text), autojunk=False).ratio()
     assert ratio >= 0.98, ratio
     convoy = next(p for p in result.passages if "convoy of six trucks" in p.text)
