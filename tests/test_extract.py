@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from triage.errors import ExtractionError
 from triage.extract import extract_document
 from triage.types import Document
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# CI lays shared/ beside the clone; a worktree elsewhere names it with TRIAGE_SHARED.
+SHARED = Path(os.environ.get("TRIAGE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 ODD = SHARED / "evaldata" / "pdfs-odd"
 SEED = SHARED / "seeds" / "000_272c5c7476da60be.txt"
 

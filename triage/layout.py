@@ -1,0 +1,298 @@
+"""Word boxes -> lines in reading order. Pure geometry: no PDF library, so any word source can feed it.
+
+A word is a mapping with `text`, `x0`, `x1`, `top`, `bottom` (points, top-left origin) and optionally
+`upright`. `layout_page` finds column gutters from where words sit, keeps full-width blocks (titles, running
+headers) in place, reads each band column by column, and marks paragraph breaks.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+from .normalise import clean_line
+
+MIN_COLUMN_FRACTION = 0.10  # a column narrower than this share of the text width is not split off
+GAP_SPLIT = 1.0  # a horizontal gap wider than this many line heights separates two fragments of a row
+BULLETS = "•●◦▪■‣⁃"  # a line starting with one of these starts a list item
+SHORT_LINE = 0.2  # a line ending this share of the column width early, after a full stop, ends a paragraph
+
+_CID = re.compile(r"\(cid:\d+\)")  # glyphs pdfminer could not map to Unicode (often bullets)
+_SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
+
+
+
+@dataclass(slots=True)
+class _Frag:
+    """Words of one row with no wide gap between them; a line, or the part of one in a single column."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+    column: int = -1  # -1: spans a gutter (full width)
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def layout_page(words: Sequence[dict[str, Any]], width: float, height: float) -> list[tuple[str, bool]]:
+    """Order a page's words into (line text, starts a new paragraph) pairs."""
+    words = _visible_words(words, width, height)
+    if not words:
+        return []
+    size = statistics.median(float(w["bottom"]) - float(w["top"]) for w in words)
+    frags = _fragments(words, size)
+    gutters = _find_gutters(frags, size)
+    for f in frags:
+        # Spanning means reaching into the columns on both sides, not just overhanging into the gutter.
+        spans = any(f.x0 < start and f.x1 > end for start, end in gutters)
+        f.column = -1 if spans else sum(1 for start, end in gutters if (start + end) / 2 <= f.x0)
+    if gutters:
+        _mark_header_footer(frags, size)
+        _extend_spanning_blocks(frags)
+    # (index of the column within its band, its lines top to bottom), in reading order
+    columns = [
+        (i, _lines([f for f in band if f.column == col]))
+        for band in _bands(frags)
+        for i, col in enumerate(sorted({f.column for f in band}))
+    ]
+    # The usual gap between lines of a paragraph, measured over the whole page (a column may hold only
+    # headings) between lines of one size; a low percentile, since pages of short paragraphs have more
+    # paragraph gaps than line gaps.
+    pairs = [(a, b) for _, lines in columns for a, b in pairwise(lines)]
+    gaps = sorted(b.top - a.bottom for a, b in pairs if abs(a.height - b.height) <= 0.5)
+    normal_gap = gaps[len(gaps) // 5] if gaps else 0.0
+    if len(gaps) < 5:  # too few lines to trust; assume ordinary leading
+        normal_gap = min(normal_gap, 0.3 * size)
+    out: list[tuple[str, bool]] = []
+    for i, lines in columns:
+        for j, (line, brk) in enumerate(zip(lines, _paragraph_breaks(lines, normal_gap))):
+            if j == 0:
+                brk = not (out and i > 0 and _continues(out[-1][0], line.text))
+            out.append((line.text, brk))
+    return out
+
+
+def _visible_words(words: Sequence[dict[str, Any]], width: float, height: float) -> list[dict[str, Any]]:
+    inside = [
+        w
+        for w in words
+        if float(w["x1"]) > 0
+        and float(w["x0"]) < width
+        and float(w["bottom"]) > 0
+        and float(w["top"]) < height
+        and clean_line(_CID.sub("", str(w["text"])))
+    ]
+    upright = [w for w in inside if w.get("upright", True)]
+    # Rotated margin stamps are noise on a normal page; on a page that is mostly rotated, keep everything.
+    return upright if len(upright) >= len(inside) / 2 else inside
+
+
+def _fragments(words: Sequence[dict[str, Any]], size: float) -> list[_Frag]:
+    rows: list[list[dict[str, Any]]] = []
+    anchor_top = anchor_height = 0.0
+    for w in sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))):
+        top, h = float(w["top"]), float(w["bottom"]) - float(w["top"])
+        # Compare with the row's first word, not its growing extent, so misaligned columns do not chain.
+        if rows and top - anchor_top < 0.5 * max(min(h, anchor_height), 1.0):
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+            anchor_top, anchor_height = top, h
+    frags: list[_Frag] = []
+    for row in rows:
+        row.sort(key=lambda w: float(w["x0"]))
+        current: list[dict[str, Any]] = []
+        for w in row:
+            if current and float(w["x0"]) - float(current[-1]["x1"]) > GAP_SPLIT * size:
+                frags.append(_make_frag(current))
+                current = []
+            current.append(w)
+        frags.append(_make_frag(current))
+    return frags
+
+
+def _make_frag(words: list[dict[str, Any]]) -> _Frag:
+    return _Frag(
+        x0=min(float(w["x0"]) for w in words),
+        x1=max(float(w["x1"]) for w in words),
+        top=statistics.median(float(w["top"]) for w in words),
+        bottom=statistics.median(float(w["bottom"]) for w in words),
+        text=" ".join(clean_line(_CID.sub("", str(w["text"]))) for w in words).strip(),
+    )
+
+
+def _find_gutters(frags: Sequence[_Frag], size: float) -> list[tuple[float, float]]:
+    """Column gutters as (start, end) x ranges: low-coverage vertical bands with a column edge on the right."""
+    if len(frags) < 6:
+        return []
+    left, right = min(f.x0 for f in frags), max(f.x1 for f in frags)
+    origin, n_bins = int(left), int(right - int(left)) + 2
+    diff = [0] * (n_bins + 1)
+    for f in frags:  # coverage by a difference array: linear in fragments plus bins
+        diff[int(f.x0) - origin] += 1
+        diff[int(f.x1) - origin + 1] -= 1
+    coverage, running = [], 0
+    for d in diff[:n_bins]:
+        running += d
+        coverage.append(running)
+    margin = int((right - left) * MIN_COLUMN_FRACTION)
+    interior = range(margin, n_bins - margin)
+    if len(interior) < 2:
+        return []
+    floor = min(coverage[i] for i in interior)
+    slack = max(1, len(frags) // 20)
+    gutters: list[tuple[float, float]] = []
+    i = interior.start
+    while i < interior.stop:
+        if coverage[i] > floor + slack:
+            i += 1
+            continue
+        j = i
+        while j < interior.stop and coverage[j] <= floor + slack:
+            j += 1
+        lowest = min(coverage[i:j])
+        core = [k for k in range(i, j) if coverage[k] == lowest]
+        cut = origin + (core[0] + core[-1]) / 2 + 0.5
+        if j - i >= max(4.0, 0.5 * size) and _is_gutter(frags, cut, origin + j, size):
+            gutters.append((origin + i, origin + j))
+        i = j
+    return gutters
+
+
+def _is_gutter(frags: Sequence[_Frag], cut: float, run_end: float, size: float) -> bool:
+    lefts = [f for f in frags if f.x1 <= cut]
+    rights = [f for f in frags if f.x0 >= cut]
+    crossing = len(frags) - len(lefts) - len(rights)
+    if len(lefts) < 3 or len(rights) < 2 or crossing > 0.5 * (len(lefts) + len(rights)):
+        return False
+    # The right-hand column must have a left edge: many lines starting at the same x just after the gap.
+    # (Counted near the gap only: with three columns, the far column's edge may be the more common one.)
+    tolerance = max(3.0, 0.5 * size)
+    aligned = sum(1 for f in rights if abs(f.x0 - run_end) <= tolerance)
+    if aligned < max(2, 0.2 * len(rights)):
+        return False
+    if aligned < 3:
+        # A column of one or two lines (the tail of a last page) only counts beside a full column of
+        # text, not beside short lines such as a heading with a date set to the right.
+        run_start = max(f.x1 for f in lefts)
+        reach = run_start - 0.2 * (run_start - min(f.x0 for f in lefts))
+        if sum(1 for f in lefts if f.x1 >= reach) < 0.5 * len(lefts):
+            return False
+    # The two sides must stand side by side, not one above the other.
+    top = max(min(f.top for f in lefts), min(f.top for f in rights))
+    bottom = min(max(f.bottom for f in lefts), max(f.bottom for f in rights))
+    shorter = min(max(f.bottom for f in s) - min(f.top for f in s) for s in (lefts, rights))
+    return bottom - top >= 0.5 * shorter
+
+
+def _mark_header_footer(frags: list[_Frag], size: float) -> None:
+    """Treat an isolated first or last row (running header, footer) as full width, so it keeps its place."""
+    ordered = sorted(frags, key=lambda f: f.top)
+    for row_of, neighbour_gap in ((ordered[0], _gap_below), (ordered[-1], _gap_above)):
+        row = [f for f in frags if abs(f.top - row_of.top) < 0.5 * max(row_of.height, 1.0)]
+        if neighbour_gap(row, frags) > 1.5 * size:
+            for f in row:
+                f.column = -1
+
+
+def _extend_spanning_blocks(frags: list[_Frag]) -> None:
+    """A short last line of a full-width block (a title's second line) belongs to that block, not a column."""
+    ordered = sorted(frags, key=lambda f: f.top)
+    for i, f in enumerate(ordered):
+        if f.column == -1:
+            continue
+        alone = all(
+            abs(g.top - f.top) >= 0.5 * max(f.height, 1.0)
+            for g in ordered[max(0, i - 3) : i + 4]
+            if g is not f
+        )
+        above = [
+            g for g in ordered[max(0, i - 3) : i] if g.bottom <= f.top + 1.0 and g.x0 < f.x1 and f.x0 < g.x1
+        ]
+        if not alone or not above:
+            continue
+        prev = max(above, key=lambda g: g.bottom)
+        if prev.column == -1 and abs(prev.height - f.height) <= 0.5 and f.top - prev.bottom <= 0.6 * f.height:
+            f.column = -1
+
+
+def _gap_below(row: list[_Frag], frags: Sequence[_Frag]) -> float:
+    bottom = max(f.bottom for f in row)
+    below = [f.top for f in frags if f.top >= bottom - 0.5 and f not in row]
+    return min(below) - bottom if below else 0.0
+
+
+def _gap_above(row: list[_Frag], frags: Sequence[_Frag]) -> float:
+    top = min(f.top for f in row)
+    above = [f.bottom for f in frags if f.bottom <= top + 0.5 and f not in row]
+    return top - max(above) if above else 0.0
+
+
+def _bands(frags: Sequence[_Frag]) -> list[list[_Frag]]:
+    """Split the page top to bottom at full-width fragments; column fragments between them form a band."""
+    bands: list[list[_Frag]] = []
+    spanning = False
+    for f in sorted(frags, key=lambda f: (f.top, f.x0)):
+        is_span = f.column == -1
+        if not bands or is_span != spanning:
+            bands.append([])
+            spanning = is_span
+        bands[-1].append(f)
+    return bands
+
+
+def _lines(frags: Sequence[_Frag]) -> list[_Frag]:
+    """Merge fragments of one column that sit on the same row into lines, top to bottom."""
+    lines: list[_Frag] = []
+    for f in sorted(frags, key=lambda f: (f.top, f.x0)):
+        last = lines[-1] if lines else None
+        if last and f.top - last.top < 0.5 * max(min(f.height, last.height), 1.0):
+            parts = sorted([last, f], key=lambda g: g.x0)
+            lines[-1] = _Frag(
+                min(last.x0, f.x0),
+                max(last.x1, f.x1),
+                last.top,
+                max(last.bottom, f.bottom),
+                f"{parts[0].text} {parts[1].text}",
+                last.column,
+            )
+        else:
+            lines.append(_Frag(f.x0, f.x1, f.top, f.bottom, f.text, f.column))
+    return lines
+
+
+def _paragraph_breaks(lines: Sequence[_Frag], normal_gap: float) -> list[bool]:
+    """For each line, whether it starts a paragraph: a wider gap, a size change, an indent, a bullet,
+    or a short line after a full stop."""
+    if not lines:
+        return []
+    gaps = [b.top - a.bottom for a, b in pairwise(lines)]
+    left = Counter(round(line.x0) for line in lines).most_common(1)[0][0]
+    right = max(line.x1 for line in lines)
+    width = max(right - left, 1.0)
+    breaks = [True]
+    for a, b, gap in zip(lines, lines[1:], gaps):
+        size = min(a.height, b.height)
+        indent_a, indent_b = a.x0 - left, b.x0 - left
+        breaks.append(
+            gap > max(normal_gap, 0.0) + 0.4 * size
+            or abs(a.height - b.height) > 0.5
+            or (indent_b > 0.5 * size and indent_b < 0.35 * width and indent_a < 0.5 * size)
+            or (a.x1 < right - SHORT_LINE * width and bool(_SENTENCE_END.search(a.text)))
+            or b.text[:1] in BULLETS
+        )
+    return breaks
+
+
+def _continues(previous: str, line: str) -> bool:
+    """Whether the first line of a column carries on the paragraph that ended the previous column."""
+    return not _SENTENCE_END.search(previous) and line[:1].islower()

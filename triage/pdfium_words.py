@@ -1,0 +1,216 @@
+"""PDF pages -> word boxes with pypdfium2: the fast path of the extract stage.
+
+pdfplumber parses every character in Python (about 10 pages/s a core); PDFium does it in C. We read each
+character's loose box (font ascent to descent, so every glyph of a line shares its top and bottom, as
+pdfplumber's boxes do) and assemble words ourselves, because PDFium's own text rectangles break words wherever
+the PDF kerns ("preven tion"). A word ends at a space, a line change, a gap wider than a fraction of the font
+size, or a jump in font size (a superscript footnote marker, so "alert,5and" becomes "alert," "5" "and").
+Overprinted duplicate glyphs (fake bold) are dropped.
+
+Only this module and `extract` know the PDF libraries; both are extract-stage modules.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+# Sizes are the height of a glyph's loose box (ascent to descent, about 1.15 x the font size), measured on the
+# page as shown; the font size PDFium reports can be 1 when a text matrix does the scaling.
+WORD_GAP = 0.18  # a gap wider than this share of the size between two glyphs separates words
+SIZE_JUMP = 0.75  # a glyph smaller than this share of its neighbour's size starts a word of its own
+DUPLICATE = 0.07  # a repeated glyph within this share of its size of the last one is an overprint
+# (pdfplumber uses 1 pt; "tt" in 10 pt type sits 3 pt apart, so the share must stay well below 0.25)
+SOFT_HYPHENS = "\x02\xad"
+_SPACES = frozenset("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000")
+METADATA_KEYS = ("Title", "Author", "CreationDate")
+
+
+class PdfiumOpenError(Exception):
+    """PDFium refused the file; the caller falls back to pdfminer, which explains the reason better."""
+
+
+@dataclass(frozen=True, slots=True)
+class PdfPage:
+    number: int
+    width: float
+    height: float
+    words: tuple[dict[str, Any], ...] | None  # None: the page could not be read
+    error: str = ""
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise PdfiumOpenError(str(exc)) from exc
+
+
+def metadata(pdf: pdfium.PdfDocument) -> dict[str, str]:
+    try:
+        raw = pdf.get_metadata_dict(skip_empty=True)
+    except pdfium.PdfiumError:
+        return {}
+    return {key: raw[key] for key in METADATA_KEYS if raw.get(key)}
+
+
+def read_pages(pdf: pdfium.PdfDocument) -> Iterator[PdfPage]:
+    """Each page's words, in document order; a page PDFium cannot read is reported, not fatal."""
+    for index in range(len(pdf)):
+        try:
+            page = pdf[index]
+        except pdfium.PdfiumError as exc:
+            yield PdfPage(index + 1, 0.0, 0.0, None, str(exc) or "unreadable page")
+            continue
+        try:
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            try:
+                words = tuple(page_words(textpage, _Frame.of(page)))
+            finally:
+                textpage.close()
+            yield PdfPage(index + 1, float(width), float(height), words)
+        except pdfium.PdfiumError as exc:
+            yield PdfPage(index + 1, 0.0, 0.0, None, str(exc) or "unreadable page")
+        finally:
+            page.close()
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """Maps PDF user space (y up, unrotated) to the page as a viewer shows it (crop box, rotation, y down)."""
+
+    left: float
+    bottom: float
+    width: float  # of the crop box before rotation
+    height: float
+    rotation: int  # clockwise degrees: 0, 90, 180 or 270
+
+    @classmethod
+    def of(cls, page: pdfium.PdfPage) -> _Frame:
+        try:
+            left, bottom, right, top = page.get_cropbox()
+            rotation = page.get_rotation() % 360
+        except pdfium.PdfiumError:
+            left, bottom, (right, top), rotation = 0.0, 0.0, page.get_size(), 0
+        return cls(float(left), float(bottom), float(right - left), float(top - bottom), rotation)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        x, y = x - self.left, y - self.bottom
+        if self.rotation == 90:
+            return y, x
+        if self.rotation == 180:
+            return self.width - x, y
+        if self.rotation == 270:
+            return self.height - y, self.width - x
+        return x, self.height - y
+
+    def box(self, left: float, bottom: float, right: float, top: float) -> tuple[float, float, float, float]:
+        """(x0, x1, top, bottom) on the shown page."""
+        ax, ay = self.point(left, bottom)
+        bx, by = self.point(right, top)
+        return min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+
+
+def page_words(textpage: Any, frame: _Frame) -> Iterator[dict[str, Any]]:
+    """Assemble words from one text page's glyph boxes (top-left origin of the shown page, points).
+
+    This loop runs once per glyph, so it keeps to local names and one C call per glyph where it can.
+    """
+    turn = math.radians(frame.rotation)
+    raw = textpage.raw
+    count = pdfium_c.FPDFText_CountChars(raw)
+    text = _page_text(raw, count)
+    rect = pdfium_c.FS_RECTF()
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    generated = pdfium_c.FPDFText_IsGenerated
+    rect_ref = ctypes.byref(rect)
+    plain = frame.rotation == 0
+    left0, bottom0, height0 = frame.left, frame.bottom, frame.height
+    chars: list[str] = []
+    x0 = x1 = top = bottom = size = 0.0
+    upright = True
+    last_char, last_x0, last_top = "", 0.0, 0.0  # the previous glyph, to spot overprints
+    for i in range(count):
+        char = text[i]
+        if char == "\ufffe":  # FPDFText_GetText's stand-in for a line-end hyphen (and for unknowns)
+            code = pdfium_c.FPDFText_GetUnicode(raw, i)
+            char = chr(code) if 0 < code < 0x110000 else char
+        if char in SOFT_HYPHENS:
+            char = "-"  # PDFium reports a hyphen that ends a line as a soft hyphen; it was printed
+        elif char <= " " or char in _SPACES:
+            # A space ends a word. PDFium's own inserted spaces and line breaks (generated) do not:
+            # our geometry decides there, since PDFium inserts them where the PDF merely kerns.
+            if chars and generated(raw, i) != 1:
+                yield _word(chars, x0, x1, top, bottom, upright)
+                chars = []
+            continue
+        elif char == "\ufffe":
+            continue
+        if not get_box(raw, i, rect_ref):
+            if chars:
+                chars.append(char)  # a glyph without a box (part of a ligature) stays in its word
+            continue
+        if plain:
+            c_x0, c_x1 = rect.left - left0, rect.right - left0
+            c_top, c_bottom = height0 - (rect.top - bottom0), height0 - (rect.bottom - bottom0)
+        else:
+            c_x0, c_x1, c_top, c_bottom = frame.box(rect.left, rect.bottom, rect.right, rect.top)
+        c_size = c_bottom - c_top
+        if c_size < 0.1:
+            c_size = 0.1
+        if (
+            char == last_char
+            and abs(c_x0 - last_x0) < DUPLICATE * c_size
+            and abs(c_top - last_top) < DUPLICATE * c_size
+        ):
+            continue  # the same glyph printed again over itself (fake bold, shadow)
+        last_char, last_x0, last_top = char, c_x0, c_top
+        if chars:
+            big, small = (size, c_size) if size > c_size else (c_size, size)
+            if (
+                c_x0 - x1 > WORD_GAP * big
+                or c_x1 < x0  # went back to the left: a new line drawn at the same height
+                or small < SIZE_JUMP * big
+                or not (top <= (c_top + c_bottom) / 2 <= bottom or c_top <= (top + bottom) / 2 <= c_bottom)
+            ):
+                yield _word(chars, x0, x1, top, bottom, upright)
+                chars = []
+            else:
+                if c_x1 > x1:
+                    x1 = c_x1
+                if c_top < top:
+                    top = c_top
+                if c_bottom > bottom:
+                    bottom = c_bottom
+        if not chars:
+            x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, c_size
+            # One angle per word: rotated text also breaks the geometric tests above, so a word rarely
+            # mixes directions, and asking per glyph would cost a C call each.
+            angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # clockwise, in user space; -1 when unknown
+            shown = (angle + turn) % (2 * math.pi)
+            upright = angle < 0 or shown < 0.01 or shown > 2 * math.pi - 0.01
+        chars.append(char)
+    if chars:
+        yield _word(chars, x0, x1, top, bottom, upright)
+
+
+def _page_text(raw: Any, count: int) -> str:
+    """All glyphs' characters, one per index: one C call, or one per glyph if the page has astral ones."""
+    buffer = ctypes.create_string_buffer((count + 1) * 2)
+    pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    text = buffer.raw[: count * 2].decode("utf-16-le", errors="surrogatepass")
+    if len(text) == count and not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    get_unicode = pdfium_c.FPDFText_GetUnicode
+    return "".join(chr(get_unicode(raw, i)) if 0 < get_unicode(raw, i) < 0x110000 else "\ufffe" for i in range(count))
+
+
+def _word(chars: list[str], x0: float, x1: float, top: float, bottom: float, upright: bool) -> dict[str, Any]:
+    return {"text": "".join(chars), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "upright": upright}
