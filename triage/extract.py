@@ -150,12 +150,14 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")
         try:
             metadata = pdfium_words.metadata(pdf)
-            page_lines, failures, hard = [], [], []
+            page_lines, failures, hard, truncated = [], [], [], []
             for page in pdfium_words.read_pages(pdf):
                 if page.words is None:
                     failures.append(f"{page.number}: {page.error}")
                     page_lines.append(None)
                     continue
+                if page.truncated:
+                    truncated.append(str(page.number))
                 if sum(not w["upright"] for w in page.words) > len(page.words) / 2:
                     hard.append(page.number)  # mostly rotated text: pdfplumber groups it into words
                 page_lines.append(layout_page(page.words, page.width, page.height))
@@ -164,6 +166,8 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
             pdf.close()
         if hard:
             _relayout_with_pdfplumber(data, hard, page_lines)
+        if truncated:
+            metadata["truncated_pages"] = ", ".join(truncated)  # said, so a reader knows text is missing
         return _finish_pdf(page_lines, failures, metadata, n_pages, doc_id, name)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))

@@ -29,6 +29,7 @@ DUPLICATE = 0.07  # a repeated glyph within this share of its size of the last o
 # (pdfplumber uses 1 pt; "tt" in 10 pt type sits 3 pt apart, so the share must stay well below 0.25)
 SOFT_HYPHENS = "\x02\xad"
 _SPACES = frozenset("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000")
+MAX_PAGE_CHARS = 200_000  # ~50 dense pages' worth; beyond this a "page" is a data dump, read only its start
 METADATA_KEYS = ("Title", "Author", "CreationDate")
 
 
@@ -43,6 +44,7 @@ class PdfPage:
     height: float
     words: tuple[dict[str, Any], ...] | None  # None: the page could not be read
     error: str = ""
+    truncated: bool = False  # the page held more than MAX_PAGE_CHARS glyphs; only the first were read
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -72,10 +74,11 @@ def read_pages(pdf: pdfium.PdfDocument) -> Iterator[PdfPage]:
             width, height = page.get_size()
             textpage = page.get_textpage()
             try:
-                words = tuple(page_words(textpage, _Frame.of(page)))
+                count = pdfium_c.FPDFText_CountChars(textpage.raw)
+                words = tuple(page_words(textpage, _Frame.of(page), limit=MAX_PAGE_CHARS))
             finally:
                 textpage.close()
-            yield PdfPage(index + 1, float(width), float(height), words)
+            yield PdfPage(index + 1, float(width), float(height), words, truncated=count > MAX_PAGE_CHARS)
         except pdfium.PdfiumError as exc:
             yield PdfPage(index + 1, 0.0, 0.0, None, str(exc) or "unreadable page")
         finally:
@@ -118,14 +121,14 @@ class _Frame:
         return min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
 
 
-def page_words(textpage: Any, frame: _Frame) -> Iterator[dict[str, Any]]:
+def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> Iterator[dict[str, Any]]:
     """Assemble words from one text page's glyph boxes (top-left origin of the shown page, points).
 
     This loop runs once per glyph, so it keeps to local names and one C call per glyph where it can.
     """
     turn = math.radians(frame.rotation)
     raw = textpage.raw
-    count = pdfium_c.FPDFText_CountChars(raw)
+    count = min(pdfium_c.FPDFText_CountChars(raw), limit)
     text = _page_text(raw, count)
     rect = pdfium_c.FS_RECTF()
     get_box = pdfium_c.FPDFText_GetLooseCharBox
