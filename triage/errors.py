@@ -31,3 +31,7 @@ class StoreError(TriageError):
 
 class ReviewConflictError(StoreError):
     """Someone else decided on the same flag since it was loaded."""
+
+
+class ArchiveError(ExtractionError):
+    """An archive (zip, tar) could not be read as a whole; single members are refused with a reason instead."""

@@ -28,7 +28,7 @@ SIZE_JUMP = 0.75  # a glyph smaller than this share of its neighbour's size star
 DUPLICATE = 0.07  # a repeated glyph within this share of its size of the last one is an overprint
 # (pdfplumber uses 1 pt; "tt" in 10 pt type sits 3 pt apart, so the share must stay well below 0.25)
 SOFT_HYPHENS = "\x02\xad"
-_SPACES = frozenset("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u2028\u2029\u202f\u205f\u3000")
+_SPACES = frozenset("\u00a0\u202f\u205f\u3000\u2028\u2029\u200b" + "".join(map(chr, range(0x2000, 0x200B))))
 MAX_PAGE_CHARS = 200_000  # ~50 dense pages' worth; beyond this a "page" is a data dump, read only its start
 METADATA_KEYS = ("Title", "Author", "CreationDate")
 
@@ -212,7 +212,8 @@ def _page_text(raw: Any, count: int) -> str:
     if len(text) == count and not any("\ud800" <= c <= "\udfff" for c in text):
         return text
     get_unicode = pdfium_c.FPDFText_GetUnicode
-    return "".join(chr(get_unicode(raw, i)) if 0 < get_unicode(raw, i) < 0x110000 else "\ufffe" for i in range(count))
+    codes = (get_unicode(raw, i) for i in range(count))
+    return "".join(chr(code) if 0 < code < 0x110000 else "\ufffe" for code in codes)
 
 
 def _word(chars: list[str], x0: float, x1: float, top: float, bottom: float, upright: bool) -> dict[str, Any]:
