@@ -10,6 +10,7 @@ Example: python benchmarks/batch_speed.py --archive /tmp/triage-archive --base 7
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -103,12 +104,18 @@ def main(
                    "seconds": report["seconds"], "pages_per_second": report["pages_per_second"],
                    "peak_rss_mb_per_worker": max(v["peak_rss_mb"] for v in report["workers"].values()),
                    "runner_peak_rss_mb": report["runner_peak_rss_mb"], "failed": report["counts"]["failed"],
-                   "timing": report["timing"]}
+                   "timing": report["timing"],
+                   # Pages per second of worker busy time: the rate once workers are up, without their start.
+                   "pages_per_worker_second": round(
+                       pages / max(report["timing"]["extract_seconds"] + report["timing"]["analyse_seconds"], 1e-9), 2),
+                   "load_average_1min": round(os.getloadavg()[0], 1)}
             figures["runs"].append(row)  # type: ignore[union-attr]
             typer.echo(f"workers {w} size {size}x: {pages} pages in {report['seconds']:.1f} s = "
                        f"{report['pages_per_second']:.1f} pages/s; peak RSS/worker "
                        f"{row['peak_rss_mb_per_worker']:.0f} MB; runner {row['runner_peak_rss_mb']:.0f} MB; "
-                       f"{row['failed']} broken files recorded; worker time: {report['timing']}")
+                       f"{row['failed']} broken files recorded; worker time: {report['timing']} "
+                       f"({row['pages_per_worker_second']} pages per worker-second); "
+                       f"load average {row['load_average_1min']} on {os.cpu_count()} cores")
             if ref is not None:
                 figures["pdftotext_pages_per_second"] = round(ref, 1)
                 typer.echo(f"pdftotext over the same {pages} pages: {ref:.1f} pages/s (one process per file)")
