@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
@@ -26,6 +27,9 @@ WORD_PATTERN = r"(?u)\b\w\w+\b"
 _WORD_RE = re.compile(WORD_PATTERN)
 _DIGITS = re.compile(r"\d+")
 MAX_CUES = 6
+# get_feature_names_out() builds an array of the whole vocabulary on every call; cues need it for every
+# flagged label of every passage, so build it once per fitted vectorizer (it was most of batch time).
+_FEATURE_NAMES: WeakKeyDictionary[TfidfVectorizer, np.ndarray] = WeakKeyDictionary()
 MAX_INDICATORS = 3
 
 
@@ -136,7 +140,9 @@ class RiskModel:
             (row.data[k] * coef[j], j) for k, j in enumerate(row.indices) if j < n_word and coef[j] > 0
         ]
         contrib.sort(reverse=True)
-        names = word_vec.get_feature_names_out()
+        names = _FEATURE_NAMES.get(word_vec)
+        if names is None:
+            names = _FEATURE_NAMES[word_vec] = word_vec.get_feature_names_out()
         tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
         norm_tokens = [_normalise_text(t) for t, _, _ in tokens]
         cues: list[Cue] = []

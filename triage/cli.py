@@ -129,46 +129,59 @@ def train(
 
 @app.command()
 def batch(
-    paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders to process.")],
+    paths: Annotated[list[Path] | None, typer.Argument(exists=True, help="Files or folders to process.")] = None,
     db: DbOption = None,
     force: Annotated[bool, typer.Option("--force", help="Re-process documents already stored.")] = False,
     config: ConfigOption = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", help="Worker processes (default: cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Run on a Dask cluster instead: its scheduler address, tcp://HOST:PORT.")] = None,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds allowed per file.")] = 300.0,
+    limit_mb: Annotated[float, typer.Option("--limit-mb", help="Memory allowed per worker, in MB.")] = 2048.0,
+    retry_failed: Annotated[bool, typer.Option(
+        "--retry-failed", help="Retry only the files that failed before (all of them if no PATH is given).")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another run uses the store, wait for it.")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the JSON run report here.")] = None,
 ) -> None:
-    """Process files and folders into the store; a file that fails is reported and the run goes on.
+    """Process files and folders into the store in parallel; a file that fails is recorded and the run goes on.
 
-    Documents already stored under the active model are skipped, so a stopped run can resume.
-    Example: triage batch reports/ --db triage.db
+    Documents already stored under the active model are skipped, so a stopped run resumes; documents stored
+    under an older model are only re-classified. Files that failed before are skipped until --retry-failed.
+    Example: triage batch reports/ --db triage.db --workers 2 --report run.json
     """
-    from rich.progress import Progress
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .extract import extract_document
-    from .pipeline import Pipeline
-    from .store import open_store
+    from .batch import BatchOptions, run_batch
 
     cfg = _config(config, db)
-    files = _files(paths)
-    pipe = Pipeline.load(cfg)
-    done = skipped = 0
-    failed: list[tuple[Path, str]] = []
-    with open_store(cfg.db) as store, Progress(transient=True) as progress:
-        task = progress.add_task("Processing", total=len(files))
-        for path in files:
-            progress.update(task, description=f"{path.name[:40]}")
-            try:
-                doc = extract_document(path)
-                if not force and store.has_document(doc.id, pipe.model.version):
-                    skipped += 1
-                else:
-                    store.save_result(pipe.analyse(doc))
-                    done += 1
-            except TriageError as exc:
-                failed.append((path, str(exc)))
-            progress.advance(task)
-    typer.echo(f"Processed {len(files)} files into {cfg.db}: {done} stored, {skipped} already there, "
-               f"{len(failed)} failed")
-    for path, why in failed:
-        typer.echo(f"  failed: {path}: {why}", err=True)
-    if failed:
+    if not paths and not retry_failed:
+        raise typer.BadParameter("give at least one file or folder (or --retry-failed)", param_hint="PATHS")
+    options = BatchOptions(workers=workers or os.cpu_count() or 1, scheduler=scheduler, time_limit=time_limit,
+                           limit_mb=limit_mb, force=force, retry_failed=retry_failed, wait=wait)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:.1f} pages/s"), TimeRemainingColumn(),
+               TextColumn("[red]{task.fields[failed]} failed"))
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("Processing", total=None, rate=0.0, failed=0)
+
+        def show(p):  # type: ignore[no-untyped-def]
+            bar.update(task, total=p.total, completed=p.done, rate=p.pages_per_second, failed=p.failed,
+                       description=p.current[-40:] or "Processing")
+
+        result = run_batch(paths or [], cfg, options, on_progress=show)
+    if report:
+        report.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    c = result["counts"]
+    typer.echo(f"Run {result['run_id']}: {c['inputs']} files into {cfg.db} in {result['seconds']:.1f} s "
+               f"({result['pages']} pages, {result['pages_per_second']:.1f} pages/s): {c['stored']} stored, "
+               f"{c['skipped']} already there, {c['reclassified']} re-classified, {c['duplicates']} duplicates, "
+               f"{c['failed']} failed")
+    if c["known_failures_skipped"]:
+        typer.echo(f"{c['known_failures_skipped']} files that failed before were skipped; "
+                   "`triage batch --retry-failed` retries them")
+    for f in result["failures"]:
+        typer.echo(f"  failed ({f['kind']}): {f['source']}: {f['reason']}", err=True)
+    if result["failures"]:
         raise typer.Exit(1)
 
 
@@ -224,7 +237,8 @@ def demo(db: DbOption = None, config: ConfigOption = None) -> None:
     if not read_registry(cfg.models_dir)["active"]:
         typer.echo("No trained model yet: training one (about a minute)...")
         train(activate=True, config=config)
-    batch([ROOT / "demo" / "inbox"], db=cfg.db, force=False, config=config)
+    batch([ROOT / "demo" / "inbox"], db=cfg.db, force=False, config=config, workers=None, scheduler=None,
+          time_limit=300.0, limit_mb=2048.0, retry_failed=False, wait=False, report=None)
 
 
 @models_app.command("list")

@@ -85,6 +85,15 @@ class Pipeline:
         return ScanResult(doc, tuple(passages), tuple(predictions), tuple(flags),
                           document_risk(flags), self.model.version)
 
+    def reclassify(self, doc: Document, passages: Iterable[Passage]) -> ScanResult:
+        """Classify and flag already extracted passages (with their entities) under this pipeline's model.
+
+        A new model version only changes classification, so a batch re-run reuses stored extraction."""
+        passages = tuple(passages)
+        predictions = self.model.predict([p.id for p in passages], [p.text for p in passages])
+        flags = flag_passages(predictions, self.model.thresholds)
+        return ScanResult(doc, passages, tuple(predictions), tuple(flags), document_risk(flags), self.model.version)
+
     def process_file(self, path: str | Path, *, data: bytes | None = None, source: str | None = None) -> ScanResult:
         """Extract and analyse one file."""
         return self.analyse(extract_document(path, data=data, source=source))

@@ -61,6 +61,19 @@ CREATE TABLE IF NOT EXISTS reviews (
     labels TEXT NOT NULL DEFAULT '[]', indicators TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS reviews_flag ON reviews(flag_id, id);
+-- Batch runs and the files they could not process (triage/batch.py). A run killed before its end keeps
+-- ended_at NULL; the next run marks it 'interrupted'. A failure is resolved when its content is stored.
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, ended_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running', options TEXT NOT NULL DEFAULT '{}',
+    counts TEXT NOT NULL DEFAULT '{}', report TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, source TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL, failed_at TEXT NOT NULL,
+    resolved_at TEXT
+);
+CREATE INDEX IF NOT EXISTS failures_content ON failures(content_sha256);
 """
 
 
@@ -307,6 +320,61 @@ class Store:
     def reviews(self) -> list[Review]:
         """Every decision ever made, oldest first."""
         return [_review(r) for r in self.conn.execute("SELECT * FROM reviews ORDER BY id")]
+
+    # -- batch runs and failures -----------------------------------------------------------
+    def stored_versions(self) -> dict[str, str]:
+        """Every stored document id with the model version its results came from."""
+        return {r[0]: r[1] or "" for r in self.conn.execute("SELECT id, model_version FROM documents")}
+
+    def start_run(self, options: dict[str, Any]) -> int:
+        """Record a new batch run; runs left 'running' by a killed process become 'interrupted'.
+
+        Only call this while holding the batch lock, or a live run would be marked interrupted."""
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            cur = c.execute("INSERT INTO runs (started_at, options) VALUES (?, ?)", (_now(), json.dumps(options)))
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str, counts: dict[str, Any], report: dict[str, Any]) -> None:
+        with self.transaction() as c:
+            c.execute("UPDATE runs SET ended_at = ?, status = ?, counts = ?, report = ? WHERE id = ?",
+                      (_now(), status, json.dumps(counts), json.dumps(report), run_id))
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every batch run, newest first, with options, counts and report decoded."""
+        out = []
+        for r in self.conn.execute("SELECT * FROM runs ORDER BY id DESC"):
+            d = dict(r)
+            for key in ("options", "counts", "report"):
+                d[key] = json.loads(d[key])
+            out.append(d)
+        return out
+
+    def record_failure(self, run_id: int, source: str, content_sha256: str, kind: str, reason: str) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT INTO failures (run_id, source, content_sha256, kind, reason, failed_at)"
+                      " VALUES (?,?,?,?,?,?)", (run_id, source, content_sha256, kind, reason, _now()))
+
+    def resolve_failures(self, content_sha256: str) -> None:
+        """Mark a content's earlier failures resolved (it has now been processed)."""
+        with self.transaction() as c:
+            c.execute("UPDATE failures SET resolved_at = ? WHERE content_sha256 = ? AND resolved_at IS NULL",
+                      (_now(), content_sha256))
+
+    def failures(self, *, unresolved_only: bool = True, run_id: int | None = None) -> list[dict[str, Any]]:
+        """Recorded per-file failures, oldest first (the latest per content when unresolved_only)."""
+        where, args = [], []
+        if unresolved_only:
+            where.append("resolved_at IS NULL AND id IN (SELECT MAX(id) FROM failures GROUP BY content_sha256)")
+        if run_id is not None:
+            where.append("run_id = ?")
+            args.append(run_id)
+        sql = "SELECT * FROM failures" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        return [dict(r) for r in self.conn.execute(sql, args)]
+
+    def integrity_check(self) -> str:
+        """SQLite's own consistency check: 'ok' when the file is sound."""
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
 def _review(row: sqlite3.Row) -> Review:

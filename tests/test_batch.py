@@ -1,0 +1,251 @@
+"""Batch runs: bad files in the middle, limits, resume after SIGKILL, one run at a time, re-classification
+with a new model, Dask equals local, and exports of a batch-filled store."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from tests.pdfgen import PageSpec, make_pdf, para, title
+from triage.batch import BatchLockedError, BatchOptions, _Lock, iter_inputs, run_batch
+from triage.config import ROOT, Config
+from triage.store import open_store
+
+pytestmark = pytest.mark.slow
+
+
+def _passages(n: int, skip: int = 0) -> list[str]:
+    """Our own labelled passages (corpus/passages.jsonl) as report text."""
+    lines = (ROOT / "corpus" / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["text"] for line in lines[skip : skip + n]]
+
+
+def _inbox(folder: Path, *, texts: int = 4, pdfs: int = 2, bad: bool = True) -> int:
+    """A folder of small reports (text and two-page PDFs) with bad files sorted in the middle.
+    Returns how many good, distinct documents it holds."""
+    folder.mkdir(parents=True)
+    for i in range(texts):
+        (folder / f"r{i:02d}.txt").write_text("\n\n".join(_passages(3, skip=7 * i)) + "\n", encoding="utf-8")
+    for i in range(pdfs):
+        body = _passages(6, skip=100 + 11 * i)
+        make_pdf(folder / f"r{texts + i:02d}.pdf",
+                 [PageSpec([title(f"Situation update {i}"), *map(para, body[:3])]), PageSpec(list(map(para, body[3:])))],
+                 footer="Page {page}")
+    if bad:
+        (folder / "r01b-truncated.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<")
+        (folder / "r01c-empty.txt").write_bytes(b"")
+        (folder / "sub").mkdir()
+        (folder / "sub" / "r02b-image.pdf").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+        shutil.copy(folder / "r00.txt", folder / "sub" / "copy-of-r00.txt")  # same content: stored once
+    return texts + pdfs
+
+
+def _cfg(cfg: Config, db: Path) -> Config:
+    from dataclasses import replace
+
+    return replace(cfg, db=str(db))
+
+
+def _rows(db: str) -> dict[str, object]:
+    """Everything a run stores, keyed so two stores can be compared (timestamps left out)."""
+    with open_store(db) as store:
+        c = store.conn
+        return {
+            "documents": sorted(tuple(r) for r in c.execute(
+                "SELECT id, source, page_count, text, risk, model_version FROM documents")),
+            "passages": sorted(tuple(r) for r in c.execute("SELECT * FROM passages")),
+            "entities": sorted(tuple(r) for r in c.execute("SELECT * FROM entities")),
+            "predictions": sorted(tuple(r) for r in c.execute("SELECT * FROM predictions")),
+            "flags": sorted(tuple(r) for r in c.execute("SELECT * FROM flags")),
+        }
+
+
+@pytest.fixture(scope="module")
+def local_run(trained_config: Config, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One local run with two workers over an inbox with bad files: (config, inbox, good count, report)."""
+    tmp = tmp_path_factory.mktemp("batch")
+    inbox = tmp / "inbox"
+    good = _inbox(inbox)
+    cfg = _cfg(trained_config, tmp / "local.db")
+    report = run_batch([inbox], cfg, BatchOptions(workers=2))
+    return cfg, inbox, good, report
+
+
+def test_bad_files_in_the_middle_are_recorded_and_the_run_goes_on(local_run) -> None:  # type: ignore[no-untyped-def]
+    cfg, inbox, good, report = local_run
+    c = report["counts"]
+    assert c["inputs"] == good + 4 and c["stored"] == good and c["duplicates"] == 1 and c["failed"] == 3
+    assert report["status"] == "failed" and report["pages"] == (good - 2) + 2 * 2
+    reasons = {f["source"]: f["reason"] for f in report["failures"]}
+    assert set(reasons) == {"r01b-truncated.pdf", "r01c-empty.txt", "sub/r02b-image.pdf"}
+    assert "empty" in reasons["r01c-empty.txt"] and "PNG" in reasons["sub/r02b-image.pdf"]
+    assert len(report["workers"]) == 2 and all(w["peak_rss_mb"] > 50 for w in report["workers"].values())
+    with open_store(cfg.db) as store:
+        assert len(store.list_documents()) == good
+        assert {Path(f["source"]).name for f in store.failures()} == {"r01b-truncated.pdf", "r01c-empty.txt",
+                                                                     "r02b-image.pdf"}
+        [run] = store.runs()
+        assert run["status"] == "failed" and run["report"] == report and run["counts"]["stored"] == good
+        assert store.integrity_check() == "ok"
+
+
+def test_a_second_run_skips_stored_and_known_bad_files_without_starting_workers(local_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cfg, inbox, good, _ = local_run
+    db = tmp_path / "again.db"
+    shutil.copy(cfg.db, db)
+    report = run_batch([inbox], _cfg(cfg, db), BatchOptions(workers=2))
+    c = report["counts"]
+    assert (c["stored"], c["skipped"], c["known_failures_skipped"], c["failed"]) == (0, good, 3, 0)
+    assert report["workers"] == {} and report["status"] == "ok"
+
+
+def test_limits_stop_a_file_and_retry_failed_retries_it(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "long.txt").write_text("\n\n".join(_passages(300)) + "\n", encoding="utf-8")
+    (inbox / "short.txt").write_text("\n\n".join(_passages(2, skip=400)) + "\n", encoding="utf-8")
+    cfg = _cfg(trained_config, tmp_path / "t.db")
+    # 300 passages take far more than 0.3 s, and the short file keeps the run going after the timeout.
+    first = run_batch([inbox], cfg, BatchOptions(workers=1, time_limit=0.3))
+    assert [f["kind"] for f in first["failures"]] == ["timeout"] and first["failures"][0]["source"] == "long.txt"
+    assert first["counts"]["stored"] == 1
+    tight = run_batch([inbox], _cfg(trained_config, tmp_path / "m.db"), BatchOptions(workers=1, limit_mb=50))
+    assert {f["kind"] for f in tight["failures"]} == {"memory"} and tight["counts"]["failed"] == 2
+    retried = run_batch([], cfg, BatchOptions(workers=1, retry_failed=True))
+    assert retried["counts"]["stored"] == 1 and retried["counts"]["failed"] == 0
+    with open_store(cfg.db) as store:
+        assert store.failures() == [] and len(store.list_documents()) == 2
+
+
+def test_a_new_model_only_reclassifies_stored_documents(local_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from triage.registry import load_model, read_card, save_model
+
+    cfg, inbox, good, _ = local_run
+    models = tmp_path / "models"
+    shutil.copytree(cfg.models_dir, models)
+    model = load_model(models)
+    v2 = save_model(replace(model, version="", thresholds={k: 0.0 for k in model.thresholds}), read_card(models),
+                    models, activate=True)
+    db = tmp_path / "v2.db"
+    shutil.copy(cfg.db, db)
+    cfg2 = replace(cfg, db=str(db), models_dir=models)
+    before = _rows(str(db))
+    with open_store(db) as store:
+        flag = store.flags(before["documents"][0][0])[0]["id"]
+        store.add_review(flag, "accept", "amina")
+    report = run_batch([inbox], cfg2, BatchOptions(workers=2))
+    assert report["counts"]["reclassified"] == good and report["counts"]["stored"] == 0
+    assert report["workers"] == {}  # no extraction, no spaCy: stored passages and entities were reused
+    after = _rows(str(db))
+    assert after["passages"] == before["passages"] and after["entities"] == before["entities"]
+    assert {r[1] for r in after["predictions"]} == {v2}
+    assert len(after["flags"]) == len(after["passages"]) * 14  # every label over a threshold of 0
+    with open_store(db) as store:
+        assert [r.decision for r in store.reviews()] == ["accept"]
+
+
+def test_dask_local_cluster_gives_the_same_results_as_local(local_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from distributed import LocalCluster
+
+    cfg, inbox, good, local_report = local_run
+    db = tmp_path / "dask.db"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                      host="127.0.0.1", protocol="tcp://") as cluster:  # a real TCP scheduler address
+        report = run_batch([inbox], _cfg(cfg, db), BatchOptions(scheduler=cluster.scheduler_address))
+    assert report["counts"] == local_report["counts"]
+    assert {f["source"] for f in report["failures"]} == {f["source"] for f in local_report["failures"]}
+    assert _rows(str(db)) == _rows(cfg.db)
+
+
+def test_exports_of_a_batch_open_in_pandas_and_openpyxl(local_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cfg, *_ = local_run
+    with open_store(cfg.db) as store:
+        n = store.conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+        flagged = store.conn.execute("SELECT COUNT(DISTINCT passage_id) FROM flags").fetchone()[0]
+    env = {**os.environ, "TRIAGE_DB": cfg.db}
+    for name, extra in (("all.xlsx", []), ("flagged.csv", ["--flagged-only"])):
+        proc = subprocess.run([sys.executable, "-m", "triage", "export", "--out", str(tmp_path / name), *extra],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    frame = pd.read_excel(tmp_path / "all.xlsx")
+    assert len(frame) == n and load_workbook(tmp_path / "all.xlsx").sheetnames == ["passages"]
+    assert set(frame["source"]) == {f"r{i:02d}.{'txt' if i < 4 else 'pdf'}" for i in range(6)}
+    assert 0 < flagged < n and len(pd.read_csv(tmp_path / "flagged.csv")) == flagged
+
+
+def _cli(args: list[str], cfg: Config, **kw):  # type: ignore[no-untyped-def]
+    toml = Path(cfg.db).parent / "triage.toml"
+    toml.write_text(f'models_dir = "{cfg.models_dir}"\n')
+    env = {**os.environ, "TRIAGE_CONFIG": str(toml), "TRIAGE_DB": cfg.db}
+    return subprocess.Popen([sys.executable, "-m", "triage", "batch", *args], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+
+
+def test_two_runs_at_once_the_second_refuses_or_waits(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    inbox = tmp_path / "in"
+    _inbox(inbox, texts=1, pdfs=0, bad=False)
+    cfg = _cfg(trained_config, tmp_path / "t.db")
+    lock = _Lock(cfg.db, wait=False)  # a run in progress, as far as the store can tell
+    with pytest.raises(BatchLockedError, match=f"pid {os.getpid()}"):
+        run_batch([inbox], cfg)
+    refused = _cli([str(inbox)], cfg)
+    out, err = refused.communicate(timeout=120)
+    assert refused.returncode == 1 and err.startswith("Error: another triage batch run (pid ")
+    assert "--wait" in err and "Traceback" not in err
+    waiting = _cli([str(inbox), "--wait", "--workers", "1"], cfg)
+    time.sleep(3)
+    assert waiting.poll() is None  # still queued behind the lock
+    lock.release()
+    out, err = waiting.communicate(timeout=180)
+    assert waiting.returncode == 0, err
+    assert "1 stored" in out
+
+
+def test_sigkill_at_random_points_then_resume_stores_every_document_once(trained_config, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    inbox = tmp_path / "in"
+    good = _inbox(inbox, texts=14, pdfs=2, bad=True)
+    cfg = _cfg(trained_config, tmp_path / "t.db")
+    rng = random.Random(6)
+    for _ in range(4):
+        proc = _cli([str(inbox), "--workers", "2"], cfg)
+        time.sleep(rng.uniform(3.0, 12.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    final = _cli([str(inbox), "--workers", "2", "--report", str(tmp_path / "run.json")], cfg)
+    out, err = final.communicate(timeout=300)
+    assert final.returncode in (0, 1), err  # 1 if the bad files were first met in this run
+    report = json.loads((tmp_path / "run.json").read_text())
+    assert report["status"] in ("ok", "failed") and report["counts"]["inputs"] == good + 4
+    with open_store(cfg.db) as store:
+        assert store.integrity_check() == "ok"
+        assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        runs = store.runs()
+        # A run killed before it recorded itself leaves no row; every recorded one but the last was interrupted.
+        assert 2 <= len(runs) <= 5 and {r["status"] for r in runs[1:]} == {"interrupted"}
+        assert runs[0]["ended_at"] and all(r["ended_at"] is None for r in runs[1:])
+        docs = store.list_documents()
+        assert len(docs) == good and len({d["source"] for d in docs}) == good
+        assert {Path(f["source"]).name for f in store.failures()} == {
+            "r01b-truncated.pdf", "r01c-empty.txt", "r02b-image.pdf"}
+        for item in iter_inputs([inbox]):
+            if item.name.startswith("r") and "b-" not in item.name and "c-" not in item.name:
+                expected = pipeline.process_file(item.origin, source=item.name)
+                stored = store.passages(expected.document.id)
+                assert stored == list(expected.passages), item.name
+                preds = store.conn.execute(
+                    "SELECT COUNT(*) FROM predictions p JOIN passages s ON s.id = p.passage_id WHERE s.doc_id = ?",
+                    (expected.document.id,)).fetchone()[0]
+                assert preds == len(expected.passages)
