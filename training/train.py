@@ -19,10 +19,14 @@ import numpy as np
 import sklearn
 from sklearn.model_selection import KFold
 
-from triage.classify import fit_model
+from training.evaluate import evaluate_model
+from training.evaluate import expected_calibration_error as _ece
+from training.evaluate import per_label_metrics as _per_label_metrics
+from triage.classify import apply_platt, fit_model, fit_platt
 from triage.config import Config, load_config
+from triage.errors import TriageError
 from triage.framework import LABELS, load_framework
-from triage.registry import save_model
+from triage.registry import active_version, read_card, regressions, save_model
 
 PASSAGES = "passages.jsonl"
 TEST_IDS = "test_ids.txt"
@@ -75,19 +79,28 @@ def choose_thresholds(y: np.ndarray, scores: np.ndarray, recall_target: float) -
 
 def per_label_metrics(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
     """Precision, recall, F1 and support per label at the given thresholds, plus macro averages."""
-    out: dict[str, Any] = {}
-    for j, label in enumerate(LABELS):
-        pred = scores[:, j] >= thresholds[label]
-        tp = int((pred & (y[:, j] == 1)).sum())
-        fp = int((pred & (y[:, j] == 0)).sum())
-        fn = int((~pred & (y[:, j] == 1)).sum())
-        p = tp / (tp + fp) if tp + fp else 0.0
-        r = tp / (tp + fn) if tp + fn else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        out[label] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": int(y[:, j].sum())}
-    for key in ("precision", "recall", "f1"):
-        out[f"macro_{key}"] = round(float(np.mean([out[lab][key] for lab in LABELS])), 3)
-    return out
+    return _per_label_metrics(y, scores, thresholds)
+
+
+def calibrate(y: np.ndarray, oof: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Platt parameters per label from out-of-fold scores (scores of passages each model never saw)."""
+    return {lab: fit_platt(oof[:, j], y[:, j]) for j, lab in enumerate(LABELS)}
+
+
+def apply_calibration(scores: np.ndarray, calibration: dict[str, tuple[float, float]]) -> np.ndarray:
+    """Calibrated copy of a (n, 14) score matrix."""
+    return np.column_stack([apply_platt(scores[:, j], calibration[lab]) for j, lab in enumerate(LABELS)])
+
+
+def _comparison_summary(models_dir: Path) -> dict[str, Any]:
+    """Why this approach: the verdict of the last `python -m training.compare` run, if there is one."""
+    path = models_dir / "comparison.json"
+    if not path.exists():
+        return {"note": "no comparison run yet (python -m training.compare)"}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    keep = ("approach", "macro_f1", "ece", "train_seconds", "passages_per_second", "size_mb")
+    return {"chosen": data["chosen"], "why": data["why"], "report": "models/comparison.md",
+            "results": [{k: r[k] for k in keep} for r in data["results"]]}
 
 
 def data_hash(records: list[dict[str, Any]]) -> str:
@@ -106,8 +119,14 @@ def train(
     activate: bool = False,
     folds: int = FOLDS,
     log: Any = print,
+    force: bool = False,
+    fairness: bool = True,
 ) -> tuple[str, dict[str, Any]]:
-    """Train, evaluate and register a model; returns (version, model card)."""
+    """Train, evaluate and register a model; returns (version, model card).
+
+    `extra` are records like the corpus's (e.g. from reviews, with a `source`). With `activate`, the
+    new model becomes active only if it is not worse than the active one on the frozen split
+    (or with `force`)."""
     config = config or load_config()
     framework = load_framework(config.framework_path)
     records = load_corpus(config.corpus_dir)
@@ -120,7 +139,9 @@ def train(
     log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews); {len(test_recs)} held out")
 
     started = time.perf_counter()
-    oof = cross_validated_scores(texts, label_sets, folds=folds)
+    oof_raw = cross_validated_scores(texts, label_sets, folds=folds)
+    calibration = calibrate(y, oof_raw)
+    oof = apply_calibration(oof_raw, calibration)
     thresholds = choose_thresholds(y, oof, config.recall_target)
     cv = per_label_metrics(y, oof, thresholds)
     cv_at_half = per_label_metrics(y, oof, dict.fromkeys(LABELS, 0.5))
@@ -128,6 +149,7 @@ def train(
         texts, label_sets, thresholds=thresholds,
         indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework,
     )
+    model.calibration = calibration
     train_seconds = time.perf_counter() - started
 
     card: dict[str, Any] = {
@@ -139,6 +161,7 @@ def train(
             "data_sha256": data_hash(train_recs),
             "train_passages": len(train_recs),
             "from_reviews": len(extra),
+            "review_sources": sorted({str(r.get("source", "")) for r in extra}),
             "test_passages": len(test_recs),
             "label_counts": {lab: int(y[:, j].sum()) for j, lab in enumerate(LABELS)},
         },
@@ -150,6 +173,12 @@ def train(
             "at_thresholds": cv,
             "at_0.5": cv_at_half,
         },
+        "calibration": {
+            "method": "Platt scaling per label on the logit of out-of-fold scores",
+            "cv_ece_raw": _ece(y, oof_raw)[0],
+            "cv_ece_calibrated": _ece(y, oof)[0],
+        },
+        "approach_choice": _comparison_summary(Path(config.models_dir)),
         "train_seconds": round(train_seconds, 1),
         "libraries": {
             "python": platform.python_version(),
@@ -157,15 +186,44 @@ def train(
             "numpy": np.__version__,
         },
     }
+    report = None
     if test_recs:
-        yt = label_matrix([r["labels"] for r in test_recs])
-        st = model.score_matrix([r["text"] for r in test_recs])
+        report = evaluate_model(model, test_recs)
+        at_t, at_half = report["at_thresholds"], report["at_0.5"]
         card["frozen_test"] = {
             "note": "never trained on; thresholds fixed before this evaluation",
-            "at_thresholds": per_label_metrics(yt, st, thresholds),
+            "passages": len(test_recs),
+            "at_thresholds": at_t,
+            "ece": report["calibration"]["ece"],
+            "indicator_top3": report["indicator_top3"],
+            "worst_confusions": report["confusion"]["worst_pairs"][:5],
+            "recall_cost": {
+                "note": "what the recall target costs: macro precision at the chosen thresholds vs at 0.5",
+                "precision_at_thresholds": at_t["macro_precision"], "recall_at_thresholds": at_t["macro_recall"],
+                "precision_at_0.5": at_half["macro_precision"], "recall_at_0.5": at_half["macro_recall"],
+                "f1_at_0.5": at_half["macro_f1"],
+            },
         }
-    version = save_model(model, card, config.models_dir, activate=activate)
+        if fairness:
+            from training.fairness import flip_rate
+
+            report["fairness"] = card["frozen_test"]["fairness"] = flip_rate(model, test_recs)
+    worse: list[str] = []
+    if activate and not force:
+        try:
+            worse = regressions(card, read_card(config.models_dir, active_version(config.models_dir)))
+        except TriageError:
+            worse = []  # no active model yet: nothing to compare with
+    version = save_model(model, card, config.models_dir, activate=activate and not worse)
     card["version"] = version
+    if report is not None:
+        from training.evaluate import write_report
+
+        report["model_version"] = version
+        write_report(report, Path(config.models_dir) / version)
+    if worse:
+        log(f"Not activated: {version} is worse than the active model on the frozen split: " + "; ".join(worse)
+            + f". Use `triage models promote {version} --force` to activate it anyway.")
     log(f"Saved model {version} to {config.models_dir / version} "
         f"(cross-validated macro-F1 {cv['macro_f1']:.3f}, {train_seconds:.0f} s)")
     return version, card

@@ -8,13 +8,17 @@ labelled passages that illustrate it; cue terms are the word n-grams that added 
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
@@ -38,14 +42,60 @@ def _normalise_text(text: str) -> str:
     return _DIGITS.sub("0", text.lower())
 
 
-def build_features() -> FeatureUnion:
+@cache
+def _names_pattern() -> re.Pattern[str]:
+    """Protected-group and country names: the gazetteer's, plus the fairness list's if the corpus is there."""
+    from .config import ROOT
+    from .gazetteer import PROTECTED_GROUP_TERMS, _country_names
+
+    groups = set(PROTECTED_GROUP_TERMS)
+    countries = {n for names in _country_names().values() for n in names}
+    names_file = ROOT / "corpus" / "fairness_names.json"
+    if names_file.exists():
+        data = json.loads(names_file.read_text(encoding="utf-8"))
+        groups |= set(data["groups"])
+        countries |= set(data["countries"])
+    groups |= {g + "s" for g in groups if not g.endswith("s")}  # "Tutsi" and "Tutsis"
+    return re.compile(r"\b(?:" + _trie_regex(sorted(groups | countries)) + r")\b")
+
+
+def _trie_regex(words: Sequence[str]) -> str:
+    """One regex for many literal words, shaped as a character trie: matching costs a few steps per
+    position instead of one attempt per word (a flat alternation of ~700 names is 15x slower)."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        # Longer continuations first, so "South Sudan" wins over a stop after "South".
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
+
+
+def _normalise_masked(text: str) -> str:
+    # Which group or country a passage names must not decide a flag (a fairness requirement, measured
+    # by training/fairness.py): every listed name becomes the same placeholder before features are made.
+    return _normalise_text(_names_pattern().sub(" zzname ", text))
+
+
+def build_features(*, mask_names: bool = True) -> FeatureUnion:
     """Word 1-2-grams (readable cues) plus character 2-5-grams (robust to spelling and inflection)."""
+    prep = _normalise_masked if mask_names else _normalise_text
     word = TfidfVectorizer(
-        preprocessor=_normalise_text, token_pattern=WORD_PATTERN, ngram_range=(1, 2),
+        preprocessor=prep, token_pattern=WORD_PATTERN, ngram_range=(1, 2),
         min_df=2, sublinear_tf=True, max_features=60000,
     )
     char = TfidfVectorizer(
-        preprocessor=_normalise_text, analyzer="char_wb", ngram_range=(2, 5),
+        preprocessor=prep, analyzer="char_wb", ngram_range=(2, 5),
         min_df=2, sublinear_tf=True, max_features=120000,
     )
     return FeatureUnion([("word", word), ("char", char)])
@@ -69,16 +119,33 @@ class RiskModel:
     version: str = ""
     labels: tuple[str, ...] = LABELS
     extra: dict[str, Any] = field(default_factory=dict)
+    # Platt parameters (a, b) per label, fitted on out-of-fold scores: p = sigmoid(a * logit(raw) + b).
+    # Balanced class weights push raw scores up; this maps them back to observed frequencies.
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     # -- scoring ---------------------------------------------------------------------------
     def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
-        """Scores in [0, 1], shape (len(texts), 14), columns in RF order."""
+        """Scores in [0, 1], shape (len(texts), 14), columns in RF order (calibrated if the model is)."""
+        raw = self.raw_score_matrix(texts)
+        # getattr: models pickled before calibration existed have no such attribute.
+        calibration = getattr(self, "calibration", None) or {}
+        for j, label in enumerate(self.labels):
+            if label in calibration:
+                raw[:, j] = apply_platt(raw[:, j], calibration[label])
+        return raw
+
+    def raw_score_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        """The estimators' own probabilities, before calibration."""
         x = self.features.transform(texts)
         out = np.zeros((len(texts), len(self.labels)))
         for j, label in enumerate(self.labels):
             est = self.estimators.get(label, 0.0)
             out[:, j] = est if isinstance(est, float) else est.predict_proba(x)[:, 1]
         return out
+
+    def indicator_similarity(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Similarity of each text to each indicator prototype (columns follow `indicator_ids`)."""
+        return self._indicator_similarity(texts)
 
     def predict(self, ids: Sequence[str], texts: Sequence[str], *, explain: bool = True) -> list[Prediction]:
         """One Prediction per text: all 14 scores, labels over threshold, ranked indicators, cues."""
@@ -163,6 +230,28 @@ class RiskModel:
         return tuple(cues)
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def fit_platt(raw: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling on the logit of a score: fitted on out-of-fold scores, so it learns how
+    over-confident the model is on passages it has not seen."""
+    y = np.asarray(y, dtype=int)
+    if y.min() == y.max():
+        return (1.0, 0.0)
+    lr = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
+    lr.fit(_logit(raw).reshape(-1, 1), y)
+    return (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+
+
+def apply_platt(raw: np.ndarray, params: tuple[float, float]) -> np.ndarray:
+    """Calibrated probability from a raw score and Platt parameters (a, b)."""
+    a, b = params
+    return 1.0 / (1.0 + np.exp(-(a * _logit(raw) + b)))
+
+
 def fit_model(
     texts: Sequence[str],
     label_sets: Sequence[Sequence[str]],
@@ -171,17 +260,25 @@ def fit_model(
     indicator_sets: Sequence[Sequence[str]] | None = None,
     framework: Framework | None = None,
     c: float = 4.0,
+    mask_names: bool = True,
 ) -> RiskModel:
     """Fit features and one estimator per label; thresholds default to 0.5 until training sets them."""
-    features = build_features()
+    features = build_features(mask_names=mask_names)
     x = features.fit_transform(texts)
     estimators: dict[str, LogisticRegression | float] = {}
+    todo = []
     for label in LABELS:
         y = np.array([label in ls for ls in label_sets], dtype=int)
         if y.min() == y.max():
             estimators[label] = float(y.max())  # nothing to learn from: constant score
             continue
-        estimators[label] = build_estimator(c).fit(x, y)
+        todo.append((label, y))
+    # liblinear releases the GIL, so threads fit the 14 labels on every core without copying the matrix.
+    fitted = Parallel(n_jobs=min(len(todo), os.cpu_count() or 1) or 1, prefer="threads")(
+        delayed(build_estimator(c).fit)(x, y) for _, y in todo
+    )
+    estimators.update({label: est for (label, _), est in zip(todo, fitted, strict=True)})
+    estimators = {label: estimators[label] for label in LABELS}  # keep RF order
     model = RiskModel(features=features, estimators=estimators, thresholds=dict(thresholds or {}))
     if framework is not None:
         _fit_indicators(model, texts, indicator_sets or [() for _ in texts], framework)

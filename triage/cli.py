@@ -116,15 +116,97 @@ def classify(
 def train(
     activate: Annotated[bool, typer.Option("--activate", help="Make the new model the active one.")] = False,
     config: ConfigOption = None,
+    db: DbOption = None,
+    reviews: Annotated[bool, typer.Option("--reviews/--no-reviews",
+                                          help="Add reviewers' decisions from the store as examples.")] = True,
+    force: Annotated[bool, typer.Option("--force", help="With --activate: activate even if worse.")] = False,
 ) -> None:
-    """Train a model from corpus/passages.jsonl, choose thresholds by cross-validation, register it.
+    """Train a model from corpus/passages.jsonl plus reviewed decisions in the store; choose calibrated
+    thresholds by cross-validation; register it.
 
-    The first model trained becomes active; later ones only with --activate.
-    Example: triage train --activate
+    The first model trained becomes active; later ones only with --activate, and only if not worse than
+    the active one on the frozen test split (unless --force).
+    Example: triage train --db triage.db --activate
     """
     from training.train import train as run_training
 
-    run_training(_config(config), activate=activate, log=typer.echo)
+    cfg = _config(config, db)
+    extra: list[dict] = []
+    if reviews and Path(cfg.db).exists():
+        from training.reviews import review_examples
+        from training.train import load_corpus, load_test_ids
+
+        from .store import open_store
+
+        test_ids = load_test_ids(cfg.corpus_dir)
+        test_texts = [r["text"] for r in load_corpus(cfg.corpus_dir) if r["id"] in test_ids]
+        with open_store(cfg.db) as store:
+            extra = review_examples(store, exclude_texts=test_texts)
+        typer.echo(f"{len(extra)} reviewed passages from {cfg.db}")
+    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo)
+
+
+@app.command()
+def evaluate(
+    version: Annotated[str | None, typer.Argument(help="Model version (default: the active one).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the report (default: models/VERSION/).")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Evaluate a model on the frozen test split: per-label precision, recall, F1, support; calibration (ECE,
+    reliability plot); confusion between related factors; indicator top-3; name-swap flip rate.
+
+    Writes evaluation.json, evaluation.md and reliability.png. Example: triage evaluate v2 --out reports/
+    """
+    from training.evaluate import evaluate as run_evaluation
+
+    result, written = run_evaluation(_config(config), version, out_dir=out)
+    m = result["at_thresholds"]
+    typer.echo(f"Model {result['model_version']} on {result['passages']} frozen test passages: macro-F1 "
+               f"{m['macro_f1']:.3f}, macro recall {m['macro_recall']:.3f}, macro precision {m['macro_precision']:.3f}, "
+               f"ECE {result['calibration']['ece']:.3f}, indicator top-3 {result['indicator_top3']['hit_rate']}, "
+               f"name-swap label flip rate {result['fairness']['label_flip_rate']:.3f}")
+    for path in written:
+        typer.echo(f"  wrote {path}")
+
+
+@app.command()
+def queue(
+    uncertain: Annotated[int, typer.Option("--uncertain", help="Passages whose scores are closest to a threshold.")] = 0,
+    random_unflagged: Annotated[int, typer.Option("--random-unflagged",
+                                                  help="Random unflagged passages (to estimate the miss rate).")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Passages worth a reviewer's time next: the ones the model is least sure of, and a random sample of
+    unflagged ones whose review estimates how many warning signs the model misses.
+
+    Example: triage queue --uncertain 20 --random-unflagged 10 --db triage.db
+    """
+    from .registry import read_card
+    from .store import open_store
+
+    if uncertain <= 0 and random_unflagged <= 0:
+        raise typer.BadParameter("give --uncertain N and/or --random-unflagged N (N > 0)")
+    cfg = _config(config, db)
+    if not Path(cfg.db).exists():
+        raise TriageError(f"no store at {cfg.db}; run `triage batch` first")
+    rows: list[dict] = []
+    with open_store(cfg.db) as store:
+        if uncertain > 0:
+            thresholds = read_card(cfg.models_dir)["thresholds"]
+            rows += [{"queue": "uncertain", **r} for r in store.uncertain_passages(thresholds, uncertain)]
+        if random_unflagged > 0:
+            rows += [{"queue": "random-unflagged", **r} for r in store.random_unflagged_passages(random_unflagged)]
+    for r in rows:
+        if as_json:
+            typer.echo(json.dumps(r, ensure_ascii=False))
+            continue
+        why = (f"{r['label']} score {r['score']:.2f} vs threshold {r['threshold']:.2f}" if r["queue"] == "uncertain"
+               else "unflagged")
+        typer.echo(f"[{r['queue']}] {r['source']} p.{r['page']} ({why}): {r['text'][:100]}")
+    if not rows:
+        typer.echo("Nothing to review in this store.")
 
 
 @app.command()
@@ -280,15 +362,26 @@ def models_show(
 
 @models_app.command("promote")
 def models_promote(version: Annotated[str, typer.Argument(help="Version to make active.")],
+                   force: Annotated[bool, typer.Option("--force", help="Promote even if it is worse.")] = False,
                    config: ConfigOption = None) -> None:
-    """Make a registered model the active one.
+    """Make a registered model the active one, unless it is worse than the active one on the frozen split.
 
+    The refusal says what got worse; --force promotes anyway (the registry records it).
     Example: triage models promote v2
     """
-    from .registry import set_active
+    from .registry import active_version, read_card, read_registry, record_event, regressions, set_active
 
-    set_active(_config(config).models_dir, version)
-    typer.echo(f"Active model: {version}")
+    cfg = _config(config)
+    worse: list[str] = []
+    if read_registry(cfg.models_dir)["active"]:
+        current = active_version(cfg.models_dir)
+        worse = regressions(read_card(cfg.models_dir, version), read_card(cfg.models_dir, current))
+    if worse and not force:
+        record_event(cfg.models_dir, "refused", version, "; ".join(worse))
+        raise TriageError(f"{version} is worse than the active model {current} on the frozen split: "
+                          + "; ".join(worse) + f". Use `triage models promote {version} --force` to promote it anyway")
+    set_active(cfg.models_dir, version, note=("forced despite: " + "; ".join(worse)) if worse else "")
+    typer.echo(f"Active model: {version}" + (" (forced; worse on: " + "; ".join(worse) + ")" if worse else ""))
 
 
 @models_app.command("rollback")

@@ -82,14 +82,47 @@ def save_model(model: RiskModel, card: dict[str, Any], models_dir: Path, *, acti
     return version
 
 
-def set_active(models_dir: Path, version: str, *, action: str = "promote") -> None:
+def set_active(models_dir: Path, version: str, *, action: str = "promote", note: str = "") -> None:
     """Make a registered version the active one and record why."""
     reg = read_registry(models_dir)
     if version not in reg["versions"]:
         raise ModelNotFoundError(f"no model {version} in {models_dir}; known: {sorted(reg['versions'])}")
     reg["active"] = version
-    reg["history"].append({"action": action, "version": version, "at": _now()})
+    entry = {"action": action, "version": version, "at": _now()}
+    reg["history"].append({**entry, "note": note} if note else entry)
     _write_json(Path(models_dir) / REGISTRY, reg)
+
+
+def record_event(models_dir: Path, action: str, version: str, note: str) -> None:
+    """Add an entry to the registry's history without changing the active model (e.g. a refused promotion)."""
+    reg = read_registry(models_dir)
+    reg["history"].append({"action": action, "version": version, "at": _now(), "note": note})
+    _write_json(Path(models_dir) / REGISTRY, reg)
+
+
+# How much worse a candidate may be on the frozen split before promotion is refused: macro-F1 and ECE
+# allow for rounding; a label's recall may not drop by more than one or two test passages' worth.
+F1_TOLERANCE = 0.005
+RECALL_TOLERANCE = 0.05
+ECE_TOLERANCE = 0.01
+
+
+def regressions(new_card: dict[str, Any], old_card: dict[str, Any]) -> list[str]:
+    """What got worse from old_card to new_card on the frozen split, in words (empty: not worse).
+    Cards without frozen-test figures cannot be compared and give no regression."""
+    new, old = new_card.get("frozen_test", {}), old_card.get("frozen_test", {})
+    n_t, o_t = new.get("at_thresholds", {}), old.get("at_thresholds", {})
+    if not n_t or not o_t:
+        return []
+    out = []
+    if n_t["macro_f1"] < o_t["macro_f1"] - F1_TOLERANCE:
+        out.append(f"macro-F1 {o_t['macro_f1']:.3f} -> {n_t['macro_f1']:.3f}")
+    for label, o in o_t.items():
+        if isinstance(o, dict) and label in n_t and n_t[label]["recall"] < o["recall"] - RECALL_TOLERANCE:
+            out.append(f"{label} recall {o['recall']:.3f} -> {n_t[label]['recall']:.3f}")
+    if "ece" in new and "ece" in old and new["ece"] > old["ece"] + ECE_TOLERANCE:
+        out.append(f"ECE {old['ece']:.3f} -> {new['ece']:.3f}")
+    return out
 
 
 def read_card(models_dir: Path, version: str | None = None) -> dict[str, Any]:

@@ -375,6 +375,50 @@ class Store:
     def integrity_check(self) -> str:
         """SQLite's own consistency check: 'ok' when the file is sound."""
         return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
+    def reviewed_passages(self) -> list[dict[str, Any]]:
+        """Every stored passage with at least one decision: id, text, its latest predicted labels, and
+        the latest decision on each of its flags (list of dicts: label, decision, labels, reviewer, decided_at)."""
+        out: dict[str, dict[str, Any]] = {}
+        for r in self.conn.execute(
+            """SELECT r.*, p.text FROM reviews r JOIN passages p ON p.id = r.passage_id
+               WHERE r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id)
+               ORDER BY r.id"""
+        ):
+            rec = out.setdefault(r["passage_id"], {"id": r["passage_id"], "text": r["text"], "decisions": []})
+            rec["decisions"].append({"label": r["label"], "decision": r["decision"], "labels": json.loads(r["labels"]),
+                                     "reviewer": r["reviewer"], "decided_at": r["decided_at"]})
+        for pid, rec in out.items():
+            row = self.conn.execute(
+                "SELECT labels FROM predictions WHERE passage_id = ? ORDER BY rowid DESC LIMIT 1", (pid,)
+            ).fetchone()
+            rec["predicted"] = json.loads(row[0]) if row else []
+        return list(out.values())
+
+    def uncertain_passages(self, thresholds: dict[str, float], n: int) -> list[dict[str, Any]]:
+        """The n unreviewed passages whose score for some label is closest to that label's threshold
+        (under the model that processed their document): where a reviewer's decision teaches most."""
+        rows = self.conn.execute(
+            """SELECT p.id, p.doc_id, p.page, p.text, d.source, s.key AS label, s.value AS score,
+                      t.value AS threshold, MIN(ABS(s.value - t.value)) AS margin
+               FROM predictions pr
+               JOIN passages p ON p.id = pr.passage_id
+               JOIN documents d ON d.id = p.doc_id AND d.model_version = pr.model_version,
+                    json_each(pr.scores) s JOIN json_each(?) t ON t.key = s.key
+               WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id)
+               GROUP BY p.id ORDER BY margin, p.id LIMIT ?""",
+            (json.dumps(thresholds), n),
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def random_unflagged_passages(self, n: int) -> list[dict[str, Any]]:
+        """A uniform random sample of n passages with no flag: reviewing them estimates the miss rate."""
+        rows = self.conn.execute(
+            """SELECT p.id, p.doc_id, p.page, p.text, d.source FROM passages p JOIN documents d ON d.id = p.doc_id
+               WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id)
+               ORDER BY random() LIMIT ?""",
+            (n,),
+        ).fetchall()
+        return [dict(r) for r in rows]
 
 
 def _review(row: sqlite3.Row) -> Review:

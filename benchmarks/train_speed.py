@@ -1,0 +1,54 @@
+"""Training time on 10,000 passages (the corpus resampled with replacement) and scoring throughput.
+
+Target: one model fit on 10,000 passages in <= 60 s on 2 cores. Prints figures; asserts nothing.
+Usage: python benchmarks/train_speed.py [--n 10000] [--folds 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+
+from training.train import cross_validated_scores, load_corpus
+from triage.classify import fit_model
+from triage.config import load_config
+from triage.framework import load_framework
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=10_000, help="passages to train on (resampled)")
+    parser.add_argument("--folds", type=int, default=0, help="also time k-fold out-of-fold scoring (0: skip)")
+    args = parser.parse_args()
+    cfg = load_config()
+    records = load_corpus(cfg.corpus_dir)
+    rng = random.Random(0)
+    sample = [rng.choice(records) for _ in range(args.n)]
+    texts = [r["text"] for r in sample]
+    labels = [r["labels"] for r in sample]
+    print(f"cores: {os.cpu_count()}, passages: {len(texts)} (resampled from {len(records)}), "
+          f"mean length {sum(map(len, texts)) / len(texts):.0f} chars")
+
+    started = time.perf_counter()
+    model = fit_model(texts, labels, indicator_sets=[r.get("indicators", []) for r in sample],
+                      framework=load_framework(cfg.framework_path))
+    fit_s = time.perf_counter() - started
+    print(f"fit (features + 14 classifiers + indicator prototypes): {fit_s:.1f} s (target <= 60 s)")
+
+    if args.folds:
+        started = time.perf_counter()
+        cross_validated_scores(texts, labels, folds=args.folds)
+        print(f"{args.folds}-fold out-of-fold scoring (threshold choice): {time.perf_counter() - started:.1f} s")
+
+    batch = [r["text"] for r in records]
+    for explain in (False, True):
+        started = time.perf_counter()
+        model.predict([str(i) for i in range(len(batch))], batch, explain=explain)
+        rate = len(batch) / (time.perf_counter() - started)
+        print(f"scoring {'with cues' if explain else 'scores only'}: {rate:.0f} passages/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Trustworthy classifiers: calibration, evaluation report, fairness, reviews -> training, promotion
+gate, active-learning queues. Uses the session model from conftest (trained once, 3 folds)."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from training.evaluate import expected_calibration_error, write_report
+from training.fairness import TARGET, counterfactuals, flip_rate, load_names, mentions, swap_names
+from training.train import load_corpus, load_test_ids
+from triage.cli import app
+from triage.framework import LABELS
+from triage.registry import load_model, read_card, read_registry, regressions, save_model
+
+runner = CliRunner()
+
+
+def _test_records(cfg):  # type: ignore[no-untyped-def]
+    ids = load_test_ids(cfg.corpus_dir)
+    return [r for r in load_corpus(cfg.corpus_dir) if r["id"] in ids]
+
+
+def _toml(cfg, tmp_path: Path, models_dir: Path | None = None) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "triage.toml"
+    path.write_text(f'models_dir = "{models_dir or cfg.models_dir}"\n')
+    return str(path)
+
+
+# -- calibration -----------------------------------------------------------------------------
+def test_ece_is_small_for_calibrated_scores_and_large_for_overconfident_ones() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0, 1, 20000)
+    y = rng.uniform(0, 1, 20000) < p  # outcomes drawn with exactly the stated probability
+    good, curve = expected_calibration_error(y, p)
+    bad, _ = expected_calibration_error(y, np.clip(p * 1.8, 0, 1))
+    assert good < 0.02 and bad > 0.1
+    assert sum(c["count"] for c in curve) == 20000
+
+
+@pytest.mark.slow
+def test_the_trained_model_is_calibrated_and_its_card_has_every_figure(trained_config) -> None:  # type: ignore[no-untyped-def]
+    card = read_card(trained_config.models_dir)
+    test = card["frozen_test"]
+    assert test["ece"] <= 0.05  # the issue's target, on passages the model never saw
+    assert card["calibration"]["cv_ece_calibrated"] < card["calibration"]["cv_ece_raw"]
+    assert set(LABELS) <= set(test["at_thresholds"]) and 0 < test["at_thresholds"]["macro_f1"] < 1
+    assert test["indicator_top3"]["hit_rate"] > test["indicator_top3"]["chance"]
+    assert test["recall_cost"]["precision_at_0.5"] >= test["recall_cost"]["precision_at_thresholds"]
+    assert test["fairness"]["label_flip_rate"] <= TARGET
+    folder = Path(trained_config.models_dir) / card["version"]
+    assert (folder / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((folder / "evaluation.json").read_text())["model_version"] == card["version"]
+
+
+@pytest.mark.slow
+def test_evaluate_command_writes_json_table_and_plot(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["evaluate", "--out", str(out), "--config", _toml(trained_config, tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.output and "ECE" in result.output
+    data = json.loads((out / "evaluation.json").read_text())
+    assert data["passages"] == len(load_test_ids(trained_config.corpus_dir))
+    assert all(data["at_thresholds"][lab]["support"] > 0 for lab in LABELS)
+    assert data["confusion"]["matrix"]["RF10"]["RF9"] >= 0
+    table = (out / "evaluation.md").read_text()
+    assert "| RF14 |" in table and "ECE" in table
+    assert (out / "reliability.png").stat().st_size > 1000
+
+
+def test_write_report_without_fairness_still_writes_table(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = {"model_version": "vX", "passages": 1, "thresholds": dict.fromkeys(LABELS, 0.5),
+              "at_thresholds": {**{lab: {"precision": 1, "recall": 1, "f1": 1, "support": 1} for lab in LABELS},
+                                "macro_precision": 1, "macro_recall": 1, "macro_f1": 1},
+              "calibration": {"ece": 0.1, "bins": 10, "per_label_ece": dict.fromkeys(LABELS, 0.1),
+                              "reliability": [{"mean_score": 0.5, "observed": 0.4, "count": 3}]},
+              "confusion": {"worst_pairs": []}, "indicator_top3": {"hit_rate": None, "pairs": 0}}
+    result["at_0.5"] = result["at_thresholds"]
+    paths = write_report(result, tmp_path)
+    assert {p.name for p in paths} == {"evaluation.json", "evaluation.md", "reliability.png"}
+
+
+# -- fairness --------------------------------------------------------------------------------
+def test_name_lists_are_large_and_swaps_change_only_names() -> None:
+    names = load_names()
+    assert len(names["groups"]) >= 60 and len(names["countries"]) >= 40
+    text = "Militia fighters attacked Masalit villages in Sudan; Masalit families fled to Chad."
+    swapped = swap_names(text, random.Random(1))
+    assert "Masalit" not in swapped and "Sudan" not in swapped
+    found = mentions(swapped)
+    assert len(found["groups"]) == 1 and swapped.count(found["groups"][0]) == 2  # one name, both mentions
+    assert swapped.split()[0:3] == text.split()[0:3]
+    assert counterfactuals([{"text": "No names here at all."}]) == []
+
+
+@pytest.mark.slow
+def test_swapping_group_and_country_names_rarely_flips_a_label(trained_config) -> None:  # type: ignore[no-untyped-def]
+    model = load_model(trained_config.models_dir)
+    sample = [r for r in _test_records(trained_config) if any(mentions(r["text"]).values())]
+    sample = random.Random(0).sample(sample, min(60, len(sample)))
+    result = flip_rate(model, sample, variants=2, seed=1, held_out=False)
+    assert result["flagged_variants"] > 0 and result["unflagged_variants"] > 0  # both kinds were tried
+    assert result["label_flip_rate"] <= TARGET
+
+
+# -- reviews -> training, promotion gate -----------------------------------------------------
+@pytest.fixture
+def reviewed_store(pipeline, tmp_path):  # type: ignore[no-untyped-def]
+    from triage.store import open_store
+
+    src = tmp_path / "report.txt"
+    src.write_text(
+        "Armed men attacked the camp at dawn, burned shelters and shot residents as they fled towards the river.\n\n"
+        "The regional football league final drew a record crowd; fans celebrated peacefully late into the night.\n\n"
+        "Local officials broadcast calls on the radio to drive out the newcomers, calling them vermin to be cleared.\n",
+        encoding="utf-8",
+    )
+    result = pipeline.process_file(src)
+    store = open_store(tmp_path / "r.db")
+    store.save_result(result)
+    yield store, result
+    store.close()
+
+
+@pytest.mark.slow
+def test_reviews_become_examples_and_change_the_retrained_model(trained_config, reviewed_store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from training.reviews import review_examples
+    from training.train import train
+
+    store, result = reviewed_store
+    assert result.flags, "the text should raise at least one flag"
+    flag_id = store.flags(result.document.id)[0]["id"]
+    first = store.flags(result.document.id)[0]
+    pid, label = first["passage_id"], first["label"]
+    store.add_review(flag_id, "reject", "amina")
+    others = [f for f in store.flags(result.document.id) if f["id"] != flag_id]
+    for f in others[:1]:
+        store.add_review(f["id"], "relabel", "tomas", labels=["RF12"])
+    examples = review_examples(store)
+    by_id = {e["id"]: e for e in examples}
+    rejected = by_id[f"review:{pid}"]
+    assert label not in rejected["labels"] and rejected["source"] in ("review:amina", "review:tomas")
+    if others:
+        assert "RF12" in by_id[f"review:{others[0]['passage_id']}"]["labels"]
+    assert review_examples(store, exclude_texts=[rejected["text"]]) != examples  # test texts never leak
+
+    # A small corpus keeps this quick: the same records with and without the reviews, so only they differ.
+    from dataclasses import replace
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(trained_config.framework_path, corpus / "framework.yaml")
+    records = load_corpus(trained_config.corpus_dir)
+    test_ids = load_test_ids(trained_config.corpus_dir)
+    small = [r for r in records if r["id"] not in test_ids][:400] + [r for r in records if r["id"] in test_ids][:60]
+    (corpus / "passages.jsonl").write_text("".join(json.dumps(r) + "\n" for r in small))
+    (corpus / "test_ids.txt").write_text("".join(r["id"] + "\n" for r in small[400:]))
+    models = tmp_path / "models"
+    cfg = replace(trained_config, models_dir=models, corpus_dir=corpus)
+    quiet = {"folds": 2, "log": lambda *_: None, "fairness": False}
+    v_old, _ = train(cfg, **quiet)
+    version, card = train(cfg, extra=examples * 3, **quiet)
+    old, new = load_model(models, v_old), load_model(models, version)
+    j = LABELS.index(label)
+    text = rejected["text"]
+    assert new.raw_score_matrix([text])[0, j] < old.raw_score_matrix([text])[0, j] - 0.02
+    assert card["data"]["from_reviews"] == len(examples) * 3 and "review:amina" in card["data"]["review_sources"]
+    assert any(h["action"] == "register" and h["version"] == version for h in read_registry(models)["history"])
+
+
+def test_regressions_name_what_got_worse() -> None:
+    def card(f1: float, r1: float, ece: float) -> dict:
+        return {"frozen_test": {"ece": ece, "at_thresholds": {"macro_f1": f1, "RF1": {"recall": r1}}}}
+
+    assert regressions(card(0.6, 0.9, 0.02), card(0.6, 0.9, 0.02)) == []
+    worse = regressions(card(0.5, 0.7, 0.08), card(0.6, 0.9, 0.02))
+    assert any("macro-F1" in w for w in worse) and any("RF1 recall" in w for w in worse)
+    assert any("ECE" in w for w in worse)
+    assert regressions({}, card(0.6, 0.9, 0.02)) == []  # nothing to compare with
+
+
+@pytest.mark.slow
+def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    models = tmp_path / "models"
+    shutil.copytree(trained_config.models_dir, models)
+    active = read_registry(models)["active"]
+    good = read_card(models, active)
+    worse_card = json.loads(json.dumps(good))
+    worse_card["frozen_test"]["at_thresholds"]["macro_f1"] -= 0.1
+    worse_card["frozen_test"]["at_thresholds"]["RF10"]["recall"] -= 0.2
+    model = load_model(models)
+    model.version = ""
+    v2 = save_model(model, worse_card, models, activate=False)
+    cfg = _toml(trained_config, tmp_path, models)
+
+    refused = runner.invoke(app, ["models", "promote", v2, "--config", cfg])
+    assert refused.exit_code != 0
+    assert "macro-F1" in str(refused.exception) and "RF10 recall" in str(refused.exception)
+    reg = read_registry(models)
+    assert reg["active"] == active and reg["history"][-1]["action"] == "refused"
+
+    forced = runner.invoke(app, ["models", "promote", v2, "--force", "--config", cfg])
+    assert forced.exit_code == 0, forced.output
+    reg = read_registry(models)
+    assert reg["active"] == v2 and "forced" in reg["history"][-1]["note"]
+
+
+# -- active learning -------------------------------------------------------------------------
+@pytest.mark.slow
+def test_queues_serve_uncertain_and_random_unflagged_passages(trained_config, reviewed_store) -> None:  # type: ignore[no-untyped-def]
+    store, result = reviewed_store
+    thresholds = read_card(trained_config.models_dir)["thresholds"]
+    rows = store.uncertain_passages(thresholds, 2)
+    assert 1 <= len(rows) <= 2
+    scores = {p.passage_id: dict(p.scores) for p in result.predictions}
+    margins = sorted(min(abs(s[lab] - thresholds[lab]) for lab in LABELS) for s in scores.values())
+    assert [r["margin"] for r in rows] == pytest.approx(margins[: len(rows)])
+    flagged = {f.passage_id for f in result.flags}
+    unflagged = store.random_unflagged_passages(10)
+    assert {r["id"] for r in unflagged} == {p.id for p in result.passages} - flagged
+
+    store.add_review(store.flags(result.document.id)[0]["id"], "accept", "amina")
+    reviewed = store.flags(result.document.id)[0]["passage_id"]
+    assert reviewed not in {r["id"] for r in store.uncertain_passages(thresholds, 10)}
