@@ -16,7 +16,8 @@ from triage.framework import LABELS
 
 runner = CliRunner()
 COMMANDS = [["scan"], ["classify"], ["train"], ["batch"], ["ui"], ["demo"], ["export"],
-            ["models"], ["models", "list"], ["models", "show"], ["models", "promote"], ["models", "rollback"]]
+            ["models"], ["models", "list"], ["models", "show"], ["models", "promote"], ["models", "rollback"],
+            ["backup"], ["restore"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=" ".join)

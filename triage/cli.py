@@ -13,6 +13,7 @@ import typer
 
 from .config import ROOT, Config, load_config
 from .errors import TriageError
+from .guard import check_input_file
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -58,6 +59,7 @@ def scan(
     from .pipeline import Pipeline
 
     cfg = _config(config)
+    check_input_file(file, max_mb=cfg.max_file_mb)  # before loading models: refuse at once
     result = Pipeline.load(cfg).process_file(file)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -155,6 +157,7 @@ def batch(
         for path in files:
             progress.update(task, description=f"{path.name[:40]}")
             try:
+                check_input_file(path, max_mb=cfg.max_file_mb)
                 doc = extract_document(path)
                 if not force and store.has_document(doc.id, pipe.model.version):
                     skipped += 1
@@ -192,6 +195,40 @@ def export(
         rows = export_rows(store, flagged_only=flagged_only, redact_people=redact_people)
     write_export(rows, out, fmt)
     typer.echo(f"Wrote {len(rows)} passages to {out}")
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The backup file to write (one SQLite file).")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Copy the store to one file, consistently, even while the UI or a batch run is writing to it.
+
+    Example: triage backup --db triage.db --out backups/triage-2026-05-01.db
+    """
+    from .store import backup_database
+
+    cfg = _config(None, db)
+    counts = backup_database(cfg.db, out, force=force)
+    typer.echo(f"Backed up {cfg.db} to {out} (integrity ok): " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `triage backup`.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a store that already holds data.")] = False,
+) -> None:
+    """Bring a backup back as the store, after checking its integrity; refuses to overwrite data without --force.
+
+    Example: triage restore backups/triage-2026-05-01.db --db triage.db --force
+    """
+    from .store import restore_database
+
+    cfg = _config(None, db)
+    counts = restore_database(backup_file, cfg.db, force=force)
+    typer.echo(f"Restored {backup_file} into {cfg.db}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
 
 
 @app.command()

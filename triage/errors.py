@@ -31,3 +31,7 @@ class StoreError(TriageError):
 
 class ReviewConflictError(StoreError):
     """Someone else decided on the same flag since it was loaded."""
+
+
+class InputRejectedError(ExtractionError):
+    """A file was refused before reading: not a regular file, or over the size limit."""
