@@ -236,6 +236,7 @@ def ui(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
     headless: Annotated[bool, typer.Option(help="Do not try to open a browser.")] = True,
+    address: Annotated[str, typer.Option(help="Interface to serve on (0.0.0.0 for the whole network).")] = "localhost",
 ) -> None:
     """Start the review UI (Streamlit) on http://localhost:PORT for the given store.
 
@@ -244,7 +245,10 @@ def ui(
     cfg = _config(None, db)
     env = {**os.environ, "TRIAGE_DB": str(Path(cfg.db).resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
+           # With no address Streamlit looks up this machine's public IP (checkip.amazonaws.com) and
+           # probes 8.8.8.8 to print "Network URL"s: outward traffic the privacy test caught.
+           "--server.address", address]
     typer.echo(f"Review UI on http://localhost:{port} (store: {env['TRIAGE_DB']}); Ctrl+C stops it")
     raise typer.Exit(subprocess.call(cmd, env=env))
 
