@@ -17,7 +17,7 @@ from triage.framework import LABELS
 runner = CliRunner()
 COMMANDS = [["scan"], ["classify"], ["train"], ["batch"], ["ui"], ["demo"], ["export"],
             ["models"], ["models", "list"], ["models", "show"], ["models", "promote"], ["models", "rollback"],
-            ["evaluate"], ["queue"]]
+            ["evaluate"], ["queue"], ["backup"], ["restore"]]
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=" ".join)

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import Config
-from .errors import StoreError, TriageError
+from .errors import InputRejectedError, StoreError, TriageError
+from .guard import check_input_file
 from .workers import Outcome, Task, peak_rss_mb, run_dask, run_local
 
 SUPPORTED = (".pdf", ".txt", ".md")
@@ -213,7 +214,13 @@ class _Run:
             self.counts["inputs"] += 1
             self.progress.current = item.name
             try:
+                if item.origin and not item.origin.startswith(("zip:", "tar:")) and Path(item.origin).exists():
+                    # Devices, pipes and huge files are refused before a byte is read.
+                    check_input_file(item.origin, max_mb=self.config.max_file_mb)
                 data = item.read_bytes()
+            except InputRejectedError as exc:
+                self._fail(item.name, f"path:{item.origin}", "refused", str(exc))
+                continue
             except OSError as exc:
                 self._fail(item.name, f"path:{item.origin}", "unreadable",
                            f"{item.name} could not be read ({exc.strerror or exc}); check the path and retry")

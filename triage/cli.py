@@ -13,6 +13,7 @@ import typer
 
 from .config import ROOT, Config, load_config
 from .errors import TriageError
+from .guard import check_input_file
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -58,6 +59,7 @@ def scan(
     from .pipeline import Pipeline
 
     cfg = _config(config)
+    check_input_file(file, max_mb=cfg.max_file_mb)  # before loading models: refuse at once
     result = Pipeline.load(cfg).process_file(file)
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -290,10 +292,45 @@ def export(
 
 
 @app.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The backup file to write (one SQLite file).")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
+) -> None:
+    """Copy the store to one file, consistently, even while the UI or a batch run is writing to it.
+
+    Example: triage backup --db triage.db --out backups/triage-2026-05-01.db
+    """
+    from .store import backup_database
+
+    cfg = _config(None, db)
+    counts = backup_database(cfg.db, out, force=force)
+    typer.echo(f"Backed up {cfg.db} to {out} (integrity ok): " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@app.command()
+def restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `triage backup`.")],
+    db: DbOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a store that already holds data.")] = False,
+) -> None:
+    """Bring a backup back as the store, after checking its integrity; refuses to overwrite data without --force.
+
+    Example: triage restore backups/triage-2026-05-01.db --db triage.db --force
+    """
+    from .store import restore_database
+
+    cfg = _config(None, db)
+    counts = restore_database(backup_file, cfg.db, force=force)
+    typer.echo(f"Restored {backup_file} into {cfg.db}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+
+
+@app.command()
 def ui(
     db: DbOption = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
     headless: Annotated[bool, typer.Option(help="Do not try to open a browser.")] = True,
+    address: Annotated[str, typer.Option(help="Interface to serve on (0.0.0.0 for the whole network).")] = "localhost",
 ) -> None:
     """Start the review UI (Streamlit) on http://localhost:PORT for the given store.
 
@@ -302,7 +339,10 @@ def ui(
     cfg = _config(None, db)
     env = {**os.environ, "TRIAGE_DB": str(Path(cfg.db).resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
+           # With no address Streamlit looks up this machine's public IP (checkip.amazonaws.com) and
+           # probes 8.8.8.8 to print "Network URL"s: outward traffic the privacy test caught.
+           "--server.address", address]
     typer.echo(f"Review UI on http://localhost:{port} (store: {env['TRIAGE_DB']}); Ctrl+C stops it")
     raise typer.Exit(subprocess.call(cmd, env=env))
 

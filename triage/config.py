@@ -20,6 +20,8 @@ ENTITY_LABELS = ("PERSON", "NORP", "ORG", "GPE", "LOC", "DATE", "EVENT", "FAC")
 MIN_PASSAGE_CHARS = 40
 MAX_PASSAGE_CHARS = 1200
 RECALL_TARGET = 0.85
+# Extraction reads a whole file into memory; the longest real reports we know are tens of MB.
+MAX_FILE_MB = 200
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Config:
     min_passage_chars: int = MIN_PASSAGE_CHARS
     max_passage_chars: int = MAX_PASSAGE_CHARS
     recall_target: float = RECALL_TARGET
+    max_file_mb: int = MAX_FILE_MB
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -46,6 +49,8 @@ class Config:
             )
         if not 0.0 < self.recall_target <= 1.0:
             raise ConfigError(f"recall_target must be in (0, 1], got {self.recall_target}")
+        if not 1 <= self.max_file_mb <= 100_000:
+            raise ConfigError(f"max_file_mb must be between 1 and 100000, got {self.max_file_mb}")
         if not self.spacy_model:
             raise ConfigError("spacy_model must name a spaCy pipeline, e.g. 'en_core_web_sm'")
 

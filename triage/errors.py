@@ -35,3 +35,5 @@ class ReviewConflictError(StoreError):
 
 class ArchiveError(ExtractionError):
     """An archive (zip, tar) could not be read as a whole; single members are refused with a reason instead."""
+class InputRejectedError(ExtractionError):
+    """A file was refused before reading: not a regular file, or over the size limit."""

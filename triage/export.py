@@ -6,6 +6,7 @@ The CLI (`triage export`) and the UI's export button both call `export_rows` + `
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,22 @@ from .types import Entity
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 REDACTED = "[name withheld]"
 REDACT_LABELS = frozenset({"PERSON"})
+REDACTED_EMAIL = "[e-mail withheld]"
+REDACTED_PHONE = "[phone withheld]"
+# Contact details identify witnesses and sources as surely as names do, and NER does not find them.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
+# Phone numbers, written the ways field reports write them: "+223 76 12 34 56", "00 33 6 12 34 56 78",
+# "(212) 555-0199", "076-123-4567". Plain space-separated digit groups without + or 00 are left alone,
+# because "12 500 000 people" and "3 400" are figures, not phones.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    r"(?:\+|00)[ ]?\d{1,3}(?:[ .\-]?\(?\d{1,4}\)?){2,6}"  # international
+    r"|\(\d{2,4}\)[ .\-]?\d{2,4}(?:[ .\-]\d{2,4}){1,3}"  # (area) number
+    r"|\d{2,4}(?:[.\-]\d{2,4}){2,4}(?![.\-]?\d)"  # 076-123-4567, 01.23.45.67.89
+    r")(?!\w)"
+)
+# Fewer digits than a phone number has: dates ("03.05.2024", "2024-05-03"), versions, figures.
+_MIN_PHONE_DIGITS = {"+": 7, "0": 7, "(": 7, "": 9}
 EXCEL_CELL_LIMIT = 32_000  # Excel refuses cells over 32,767 characters
 
 
@@ -27,15 +44,36 @@ def _redact(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
     return text, [e for e in entities if e.label not in REDACT_LABELS]
 
 
+def redact_contacts(text: str) -> str:
+    """Replace e-mail addresses and phone numbers in free text (passages, reviewers' notes)."""
+    text = _EMAIL.sub(REDACTED_EMAIL, text)
+    return _PHONE.sub(_phone_or_keep, text)
+
+
+def _phone_or_keep(m: re.Match[str]) -> str:
+    found = m.group()
+    prefix = "+" if found.startswith("+") else "0" if found.startswith("00") else "(" if found[0] == "(" else ""
+    digits = sum(ch.isdigit() for ch in found)
+    return REDACTED_PHONE if digits >= _MIN_PHONE_DIGITS[prefix] else found
+
+
 def export_rows(
-    store: Store, *, flagged_only: bool = False, doc_ids: list[str] | None = None, redact_people: bool = False
+    store: Store, *, flagged_only: bool = False, doc_ids: list[str] | None = None, redact_people: bool = False,
+    redact_contacts_too: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Flat rows: document, page, passage text, labels, all 14 scores, entities, decisions and notes."""
+    """Flat rows: document, page, passage text, labels, all 14 scores, entities, decisions and notes.
+
+    `redact_people` replaces person names, and (unless `redact_contacts_too` is False) e-mail
+    addresses and phone numbers in the text, the entities and the reviewers' notes."""
+    contacts = redact_people if redact_contacts_too is None else redact_contacts_too
     out = []
     for r in store.passage_rows(flagged_only=flagged_only, doc_ids=doc_ids):
         text, ents = r["text"], list(r["entities"])
         if redact_people:
             text, ents = _redact(text, ents)
+        if contacts:
+            text = redact_contacts(text)
+            ents = [e for e in ents if redact_contacts(e.text) == e.text]
         decisions, notes = [], []
         for f in r["flags"]:
             rev = f["review"]
@@ -45,7 +83,7 @@ def export_rows(
             extra = f" -> {','.join(rev.labels) or 'none'}" if rev.decision == "relabel" else ""
             decisions.append(f"{f['label']}: {rev.decision}{extra} by {rev.reviewer} at {rev.decided_at}")
             if rev.note:
-                notes.append(f"{f['label']}: {rev.note}")
+                notes.append(f"{f['label']}: {redact_contacts(rev.note) if contacts else rev.note}")
         row: dict[str, Any] = {
             "document_id": r["doc_id"],
             "source": r["source"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ from .errors import ModelIntegrityError, ModelNotFoundError
 ARTIFACT = "model.joblib"
 CARD = "card.json"
 REGISTRY = "registry.json"
+_VERSION = re.compile(r"v\d+")
 
 
 def sha256_file(path: Path) -> str:
@@ -48,7 +50,13 @@ def read_registry(models_dir: Path) -> dict[str, Any]:
     path = Path(models_dir) / REGISTRY
     if not path.exists():
         return {"active": None, "versions": {}, "history": []}
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        reg = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelIntegrityError(f"{path} cannot be read ({exc}); restore it from a backup or retrain") from exc
+    if not isinstance(reg, dict) or not {"active", "versions", "history"} <= set(reg):
+        raise ModelIntegrityError(f"{path} is not a triage model registry; restore it from a backup or retrain")
+    return reg
 
 
 def next_version(models_dir: Path) -> str:
@@ -149,6 +157,9 @@ def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
     reg = read_registry(models_dir)
     if version not in reg["versions"]:
         raise ModelNotFoundError(f"model {version} is not registered in {models_dir / REGISTRY}")
+    if not _VERSION.fullmatch(version):
+        # The registry names a folder; a name like "../x" would let an edited registry load any file.
+        raise ModelIntegrityError(f"{version!r} in {models_dir / REGISTRY} is not a model version name (v1, v2, ...)")
     path = models_dir / version / ARTIFACT
     if not path.exists():
         raise ModelNotFoundError(f"model file {path} is missing; retrain with `triage train`")
