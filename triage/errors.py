@@ -31,3 +31,11 @@ class StoreError(TriageError):
 
 class ReviewConflictError(StoreError):
     """Someone else decided on the same flag since it was loaded."""
+
+
+class AuthError(TriageError):
+    """A sign-in failed, or an account could not be created as asked."""
+
+
+class PermissionDeniedError(AuthError):
+    """The signed-in user's role does not allow this page or action."""
