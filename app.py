@@ -415,7 +415,7 @@ def audit_page() -> None:
 
 
 def briefing_page() -> None:
-    from triage.brief import build_brief
+    from triage.brief import brief_pdf, build_brief
 
     _, fw, store, user = guard("analyst")
     st.title("Briefing")
@@ -428,8 +428,17 @@ def briefing_page() -> None:
     d_from = b.date_input("From", value=date(date.today().year, 1, 1))
     d_to = c.date_input("To", value=date.today())
     page = build_brief(store, fw, country=country, date_from=d_from, date_to=d_to)
-    st.download_button("Download the briefing (HTML)", page.encode(), f"brief-{country}-{d_from}-{d_to}.html",
-                       "text/html", on_click="ignore", type="primary")
+    name = f"brief-{country}-{d_from}-{d_to}"
+    h, p = st.columns(2)
+    h.download_button("Download the briefing (HTML)", page.encode(), f"{name}.html", "text/html",
+                      on_click="ignore", type="primary")
+    if p.button("Make a PDF"):
+        try:
+            p.download_button("Download the PDF", brief_pdf(page), f"{name}.pdf", "application/pdf",
+                              on_click="ignore")
+            store.log(user.name, "brief", target=country, detail=f"{d_from} to {d_to}")
+        except TriageError as exc:
+            st.error(str(exc))
     st.components.v1.html(page, height=900, scrolling=True)
 
 

@@ -86,7 +86,7 @@ def build_brief(store: Store, fw: Framework, *, country: str, date_from: date, d
         return "".join(parts)
     accepted_factors = sorted({r["label"] for r in evidence}, key=lambda lab: int(lab[2:]))
     parts.append(
-        f"<p>{len(docs)} reports, {len(records)} flagged passages; {len(reviewed)} reviewed, "
+        f"<p>{len(docs)} report{'s' * (len(docs) != 1)}, {len(records)} flags; {len(reviewed)} reviewed, "
         f"{len(records) - len(reviewed)} still unreviewed. Reviewers confirmed "
         + (", ".join(f"{lab} ({e(fw.factor(lab).short_name)})" for lab in accepted_factors) or "no risk factor yet")
         + ".</p>")
@@ -132,6 +132,14 @@ def build_brief(store: Store, fw: Framework, *, country: str, date_from: date, d
         parts.append("</table>")
     parts.append("</body></html>")
     return "".join(parts)
+
+
+def brief_pdf(page: str) -> bytes:
+    """The briefing printed to PDF, as bytes (for a download button)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "brief.html"
+        src.write_text(page, encoding="utf-8")
+        return html_to_pdf(src, Path(tmp) / "brief.pdf").read_bytes()
 
 
 def html_to_pdf(html_path: Path, pdf_path: Path, *, chromium: str | None = None) -> Path:

@@ -414,9 +414,10 @@ class Store:
         countries: dict[str, set[str]] = {}
         for r in self.conn.execute("SELECT passage_id, norm FROM entities WHERE label = 'GPE' AND norm != ''"):
             countries.setdefault(r[0], set()).add(r[1])
-        doc_countries: dict[str, set[str]] = {}
-        for r in rows:
-            doc_countries.setdefault(r["doc_id"], set()).update(countries.get(r["passage_id"], ()))
+        doc_countries: dict[str, set[str]] = {}  # every place the document names, flagged passage or not
+        for r in self.conn.execute("SELECT DISTINCT p.doc_id, e.norm FROM entities e JOIN passages p ON p.id ="
+                                   " e.passage_id WHERE e.label = 'GPE' AND e.norm != ''"):
+            doc_countries.setdefault(r[0], set()).add(r[1])
         for r in rows:
             r["creation_date"] = json.loads(r.pop("metadata") or "{}").get("CreationDate", "")
             r["countries"] = sorted(countries.get(r["passage_id"], ()))
