@@ -43,6 +43,7 @@ system-deps:
 
 demo: venv
 	$(BIN)/triage demo --db $(DB)
+	$(BIN)/triage users demo --db $(DB)
 	$(BIN)/triage ui --db $(DB) --port $(PORT)
 
 test: venv-dev system-deps

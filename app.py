@@ -1,24 +1,29 @@
 """triage review UI (Streamlit). Thin: every step calls the triage library.
 
 Run with `triage ui --db triage.db` (or `make demo`). The store is $TRIAGE_DB, the same file the CLI writes.
+Every page needs a signed-in account (`triage users add`); analyst pages are only registered for analysts and
+check the role again, read from the store, before drawing anything or acting.
 """
 
 from __future__ import annotations
 
 import html
+from datetime import date
 from typing import Any
 
 import streamlit as st
 
+from triage import auth, queue, trends
 from triage.config import Config, load_config
-from triage.errors import ReviewConflictError, TriageError
-from triage.framework import Framework, load_framework
+from triage.errors import PermissionDeniedError, ReviewConflictError, TriageError
+from triage.framework import LABELS, Framework, load_framework
 from triage.pipeline import Pipeline
 from triage.render import chip_html, highlight_html
 from triage.store import Store, open_store
 from triage.types import Cue
 
 UPLOAD_TYPES = ["pdf", "txt", "md"]
+QUEUE_PAGE = 50  # documents listed per inbox page; the rest are a click away
 
 
 @st.cache_resource(show_spinner="Loading the models...")
@@ -26,34 +31,73 @@ def load_pipeline(config: Config) -> Pipeline:
     return Pipeline.load(config)
 
 
-def process_uploads(store: Store, config: Config, uploads: list[Any]) -> list[str]:
-    """Run each new upload through the pipeline into the store; returns the ids of the documents."""
-    done: dict[str, str] = st.session_state.setdefault("processed_uploads", {})
-    ids = []
-    for up in uploads:
-        if up.file_id in done:
-            ids.append(done[up.file_id])
-            continue
+@st.cache_data(max_entries=64, show_spinner=False)
+def page_png(db: str, doc_id: str, page: int, passage: str) -> bytes | None:
+    """The source page with the passage outlined (cached: re-rendering on every click would be slow)."""
+    from triage.pages import render_page
+
+    with open_store(db) as store:
+        data = store.source_bytes(doc_id)
+    return render_page(data, page, passage=passage).png if data else None
+
+
+# -- session -------------------------------------------------------------------------------------------------
+_RUN: dict[str, Any] = {}  # this script run's config, framework and store connection (the script re-runs fresh)
+
+
+def context() -> tuple[Config, Framework, Store]:
+    if "store" not in _RUN:
         try:
-            with st.spinner(f"Reading {up.name}..."):
-                result = load_pipeline(config).process_file(up.name, data=up.getvalue(), source=up.name)
-                store.save_result(result)
+            config = load_config()
+            _RUN.update(config=config, fw=load_framework(config.framework_path), store=open_store(config.db))
         except TriageError as exc:
-            st.sidebar.error(f"{up.name}: {exc}")
-            continue
-        done[up.file_id] = result.document.id
-        ids.append(result.document.id)
-        st.sidebar.success(f"{up.name}: {len(result.flags)} flags")
-    return ids
+            st.error(str(exc))
+            st.stop()
+    return _RUN["config"], _RUN["fw"], _RUN["store"]
 
 
+def signed_in(store: Store) -> auth.User | None:
+    """The user of this session, re-read from the store on every run (the role is never taken from the session)."""
+    return auth.current_user(store, st.session_state.get("user"))
+
+
+def guard(role: str) -> tuple[Config, Framework, Store, auth.User]:
+    """Every page starts here: stop unless the session's account has `role`."""
+    config, fw, store = context()
+    try:
+        user = auth.require(signed_in(store), role)
+    except PermissionDeniedError as exc:
+        st.error(f"Not allowed: {exc}.")
+        st.stop()
+    return config, fw, store, user
+
+
+def login_page() -> None:
+    _, store = context()[1:]
+    st.title("triage · sign in")
+    st.caption("Accounts are created by an administrator with `triage users add NAME --role reviewer|analyst`.")
+    with st.form("login"):
+        name = st.text_input("User name", key="login-name")
+        password = st.text_input("Password", type="password", key="login-password")
+        if st.form_submit_button("Sign in", type="primary"):
+            try:
+                user = auth.authenticate(store, name, password)
+            except TriageError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["user"] = user.name
+                st.rerun()
+
+
+# -- reviewing -----------------------------------------------------------------------------------------------
 def decide(db: str, flag_id: str, decision: str, expected_last: int) -> None:
-    """Button callback: store the decision, or explain why it was refused."""
-    reviewer = st.session_state.get("reviewer", "").strip()
+    """Button callback: store the decision under the signed-in account, or explain why it was refused."""
     note = st.session_state.get(f"note-{flag_id}", "")
+    labels = st.session_state.get(f"relabel-{flag_id}", []) if decision == "relabel" else []
     with open_store(db) as store:
         try:
-            store.add_review(flag_id, decision, reviewer, note=note, expected_last=expected_last)
+            user = auth.require(signed_in(store), "reviewer", action="deciding on a flag")
+            store.add_review(flag_id, decision, user.name, note=note, expected_last=expected_last, labels=labels)
             st.session_state[f"msg-{flag_id}"] = ("success", f"Saved: {decision}")
         except ReviewConflictError as exc:
             st.session_state[f"msg-{flag_id}"] = ("warning", f"Not saved: {exc}")
@@ -61,92 +105,380 @@ def decide(db: str, flag_id: str, decision: str, expected_last: int) -> None:
             st.session_state[f"msg-{flag_id}"] = ("error", str(exc))
 
 
-def render_flag(db: str, fw: Framework, flag: dict[str, Any], reviewer: str) -> None:
+def render_flag(db: str, fw: Framework, flag: dict[str, Any]) -> None:
     """One flag: its risk factor, indicator, current decision, note and buttons."""
     rf = fw.factor(flag["label"])
     review = flag["review"]
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(chip_html(rf.id, rf.short_name, flag["score"], threshold=flag["threshold"]),
-                    unsafe_allow_html=True)
+        st.markdown(chip_html(rf.id, rf.short_name, flag["score"], threshold=flag["threshold"])
+                    + f' <span style="color:#666;font-size:0.8em">threshold {flag["threshold"]:.2f} · '
+                      f'model {html.escape(flag["model_version"])}</span>', unsafe_allow_html=True)
         st.caption(rf.description)
         if flag["indicator"] and (ind := fw.indicator(flag["indicator"])):
             st.caption(f"Points to indicator {ind.id}: {ind.text} ({ind.status})")
         if review:
-            st.markdown(f"**{review.decision.title()}ed** by {html.escape(review.reviewer)} at {review.decided_at}"
-                        + (f" — _{html.escape(review.note)}_" if review.note else ""))
+            extra = f" as {', '.join(review.labels) or 'no risk factor'}" if review.decision == "relabel" else ""
+            colour = {"accept": "green", "reject": "gray", "relabel": "orange"}[review.decision]
+            st.markdown(f":{colour}-badge[{review.decision.title()}ed{extra}] by {html.escape(review.reviewer)} at "
+                        f"{review.decided_at}" + (f" — _{html.escape(review.note)}_" if review.note else ""))
     with right:
-        st.text_input("Note", key=f"note-{flag['id']}", placeholder="optional note",
-                      label_visibility="collapsed")
-        a, r = st.columns(2)
+        fid = flag["id"]
+        st.text_input("Note", key=f"note-{fid}", placeholder="optional note", label_visibility="collapsed")
+        a, r, x = st.columns(3)
         last = review.id if review else 0
-        args = (db, flag["id"])
-        a.button("Accept", key=f"accept-{flag['id']}", on_click=decide, args=(*args, "accept", last),
-                 disabled=not reviewer, type="primary", use_container_width=True)
-        r.button("Reject", key=f"reject-{flag['id']}", on_click=decide, args=(*args, "reject", last),
-                 disabled=not reviewer, use_container_width=True)
-        if msg := st.session_state.pop(f"msg-{flag['id']}", None):
+        a.button("Accept", key=f"accept-{fid}", on_click=decide, args=(db, fid, "accept", last),
+                 type="primary", use_container_width=True, help="The passage shows this risk factor")
+        r.button("Reject", key=f"reject-{fid}", on_click=decide, args=(db, fid, "reject", last),
+                 use_container_width=True, help="The passage does not show this risk factor")
+        with x.popover("Relabel", use_container_width=True):
+            st.multiselect("The right risk factors", LABELS, key=f"relabel-{fid}",
+                           format_func=lambda lab: f"{lab} {fw.factor(lab).short_name}")
+            st.button("Save relabel", key=f"relabel-btn-{fid}", on_click=decide, args=(db, fid, "relabel", last))
+        if msg := st.session_state.pop(f"msg-{fid}", None):
             getattr(st, msg[0])(msg[1])
 
 
-def render_document(store: Store, fw: Framework, doc_id: str, reviewer: str) -> None:
-    """The flagged passages of one document, strongest first."""
+def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[dict[str, Any]]) -> None:
+    cues = [Cue.from_dict(c) for f in pflags for c in f["cues"]]
+    with st.container(border=True):
+        st.markdown(f"**Page {p.page}** · " + " ".join(
+            chip_html(f["label"], fw.factor(f["label"]).short_name, f["score"]) for f in pflags),
+            unsafe_allow_html=True)
+        st.markdown(f'<div class="passage" style="line-height:1.7">{highlight_html(p.text, p.entities, cues)}'
+                    "</div>", unsafe_allow_html=True)
+        if doc.media_type == "application/pdf":
+            with st.expander(f"Source page {p.page}"):
+                try:
+                    png = page_png(store.path, doc.id, p.page, p.text)
+                except TriageError as exc:
+                    st.warning(str(exc))
+                else:
+                    if png:
+                        st.image(png, caption=f"{doc.source}, page {p.page}; the passage is outlined in red")
+                    else:
+                        st.caption("The original file was not kept for this document (stored before this version).")
+        for f in pflags:
+            render_flag(store.path, fw, f)
+
+
+def render_document(store: Store, fw: Framework, doc_id: str) -> None:
+    """The flagged passages of one document in reading order."""
     doc = store.document(doc_id)
     flags = store.flags(doc_id)
-    passages = {p.id: p for p in store.passages(doc_id)}
+    passages = store.passages(doc_id)
+    reviewed = sum(f["review"] is not None for f in flags)
     st.subheader(doc.title or doc.source)
-    st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags")
-    if not flags:
+    st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
+               f"{reviewed} reviewed")
+    if flags:
+        st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
+    else:
         st.info("No passage in this document reached a risk factor's threshold.")
         return
     by_passage: dict[str, list[dict[str, Any]]] = {}
     for f in flags:
         by_passage.setdefault(f["passage_id"], []).append(f)
-    for pid, pflags in by_passage.items():  # flags come strongest first, so passages do too
-        p = passages[pid]
-        cues = [Cue.from_dict(c) for f in pflags for c in f["cues"]]
-        with st.container(border=True):
-            st.markdown(f"**Page {p.page}** · " + " ".join(
-                chip_html(f["label"], fw.factor(f["label"]).short_name, f["score"]) for f in pflags),
-                unsafe_allow_html=True)
-            st.markdown(f'<div class="passage" style="line-height:1.7">{highlight_html(p.text, p.entities, cues)}'
-                        "</div>", unsafe_allow_html=True)
-            for f in pflags:
-                render_flag(store.path, fw, f, reviewer)
+    for p in passages:  # reading order
+        if p.id in by_passage:
+            render_passage(store, fw, doc, p, by_passage[p.id])
+
+
+def open_document(doc_id: str) -> None:
+    st.session_state["doc_id"] = doc_id
+    st.query_params["doc"] = doc_id
+
+
+# -- pages ---------------------------------------------------------------------------------------------------
+def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth.User) -> list[str]:
+    """Run each new upload through the pipeline into the store, with a progress bar; returns document ids."""
+    done: dict[str, str] = st.session_state.setdefault("processed_uploads", {})
+    todo = [up for up in uploads if up.file_id not in done]
+    bar = st.progress(0.0, text="Reading reports...") if todo else None
+    for i, up in enumerate(todo):
+        if bar:
+            bar.progress(i / len(todo), text=f"Reading {up.name} ({i + 1} of {len(todo)})")
+        try:
+            result = load_pipeline(config).process_file(up.name, data=up.getvalue(), source=up.name)
+            store.save_result(result)
+            if result.document.media_type == "application/pdf":
+                store.save_source(result.document.id, up.getvalue())
+            store.log(user.name, "upload", target=result.document.id, detail=up.name,
+                      model_version=result.model_version)
+        except TriageError as exc:
+            st.error(f"{up.name}: {exc}")
+            continue
+        done[up.file_id] = result.document.id
+        st.success(f"{up.name}: {len(result.flags)} flags, risk {result.risk:.2f}")
+    if bar:
+        bar.empty()
+    return [done[up.file_id] for up in uploads if up.file_id in done]
+
+
+def inbox_filter(store: Store) -> queue.QueueFilter:
+    rows = store.queue_rows()
+    countries = sorted({c for r in rows for c in r["countries"]})
+    c1, c2, c3 = st.columns(3)
+    text = c1.text_input("Search the text", key="f-text", placeholder="e.g. convoy, Kidal")
+    labels = c2.multiselect("Risk factor", LABELS, key="f-labels")
+    country = c3.multiselect("Country", countries, key="f-countries")
+    c4, c5, c6 = st.columns(3)
+    state = c4.selectbox("Review state", queue.REVIEW_STATES, key="f-state")
+    lo, hi = c5.slider("Risk score", 0.0, 1.0, (0.0, 1.0), step=0.05, key="f-risk")
+    dates = c6.date_input("Report date", value=(), key="f-dates")
+    d_from, d_to = (tuple(dates) + (None, None))[:2] if isinstance(dates, (tuple, list)) else (dates, dates)
+    return queue.QueueFilter(tuple(labels), tuple(country), d_from, d_to, state, lo, hi, text)
+
+
+def inbox_page() -> None:
+    config, _, store, user = guard("reviewer")
+    st.title("Inbox")
+    uploads = st.file_uploader("Add reports (PDF, text)", type=UPLOAD_TYPES, accept_multiple_files=True)
+    if uploads:
+        new_ids = process_uploads(store, config, uploads, user)
+        if new_ids and st.button(f"Open {len(new_ids) == 1 and 'the new report' or 'the last new report'}",
+                                 type="primary"):
+            open_document(new_ids[-1])
+            st.switch_page(DOCUMENT)
+    f = inbox_filter(store)
+    st.session_state["inbox_filter"] = f
+    rows = queue.inbox(store, f)
+    if not rows:
+        st.info("The store is empty. Upload a report above, or run `triage batch FOLDER`." if not store.list_documents()
+                else "No document matches these filters.")
+        return
+    pages = max(1, -(-len(rows) // QUEUE_PAGE))
+    page = st.number_input(f"{len(rows)} documents, riskiest first · page", 1, pages, 1) if pages > 1 else 1
+    for r in rows[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE]:
+        a, b = st.columns([6, 1])
+        a.markdown(f"**{r['risk'] or 0:.2f}** · {html.escape(r['title'] or r['source'])}  \n"
+                   f"<span style='color:#666;font-size:0.85em'>{html.escape(r['source'])} · {r['date']} · "
+                   f"{r['flags']} flags, {r['reviewed']} reviewed · {', '.join(sorted(r['labels'], key=lambda lab: int(lab[2:]))[:6])}"
+                   f"{' · ' + ', '.join(r['countries']) if r['countries'] else ''}</span>", unsafe_allow_html=True)
+        if b.button("Open", key=f"open-{r['id']}"):
+            open_document(r["id"])
+            st.switch_page(DOCUMENT)
+
+
+def document_page() -> None:
+    _, fw, store, _ = guard("reviewer")
+    docs = store.list_documents()
+    if not docs:
+        st.info("The store is empty. Upload a report in the Inbox.")
+        return
+    ids = [d["id"] for d in docs]
+    wanted = st.session_state.get("doc_id") or st.query_params.get("doc")
+    names = {d["id"]: f"{d['risk'] or 0:.2f} · {d['title'] or d['source']} ({d['flags']} flags, {d['reviewed']} "
+                      "reviewed)" for d in docs}
+    doc_id = st.selectbox("Document", ids, index=ids.index(wanted) if wanted in ids else 0,
+                          format_func=names.__getitem__)
+    if doc_id != wanted:
+        open_document(doc_id)
+    try:
+        render_document(store, fw, doc_id)
+    except TriageError as exc:
+        st.error(str(exc))
+
+
+def queues_page() -> None:
+    _, fw, store, _ = guard("reviewer")
+    st.title("Review queues")
+    uncertain, sample = st.tabs(["Most uncertain", "Random unflagged sample"])
+    with uncertain:
+        st.caption("Unreviewed flags whose score is nearest its threshold: the calls the model is least sure of.")
+        rows = queue.most_uncertain(store, 20)
+        if not rows:
+            st.info("No unreviewed flags.")
+        for r in rows:
+            with st.container(border=True):
+                st.markdown(f"**{html.escape(r['title'] or r['source'])}**, page {r['page']} · margin "
+                            f"{r['margin']:+.2f}  \n{html.escape(r['text'])}")
+                r["cues"], r["review"] = [], None
+                render_flag(store.path, fw, r)
+    with sample:
+        st.caption("Passages the model did not flag, drawn at random: read them to see what it misses.")
+        seed = st.number_input("Sample", 0, 10_000, 0, help="Change to draw another sample")
+        for r in queue.unflagged_sample(store, 20, seed=int(seed)):
+            with st.container(border=True):
+                st.markdown(f"**{html.escape(r['source'])}**, page {r['page']}  \n{html.escape(r['text'])}")
+                if st.button("Open document", key=f"sample-{r['id']}"):
+                    open_document(r["doc_id"])
+                    st.switch_page(DOCUMENT)
+
+
+def trends_page() -> None:
+    _, fw, store, _ = guard("reviewer")
+    st.title("Trends")
+    every = trends.flag_records(store)
+    countries = sorted({c for r in every for c in r["doc_countries"]})
+    a, b = st.columns(2)
+    country = a.selectbox("Country", ["all", *countries])
+    dates = b.date_input("Period", value=(), key="t-dates")
+    d_from, d_to = (tuple(dates) + (None, None))[:2] if isinstance(dates, (tuple, list)) else (dates, dates)
+    records = trends.flag_records(store, country=None if country == "all" else country, date_from=d_from,
+                                  date_to=d_to)
+    if not records:
+        st.info("No flags in this selection.")
+        return
+    frame = trends.flag_frame(records)
+    st.altair_chart(trends.time_chart(frame), use_container_width=True)
+    left, right = st.columns(2)
+    left.altair_chart(trends.status_chart(frame), use_container_width=True)
+    right.altair_chart(trends.country_chart(trends.by_country(records)), use_container_width=True)
+    st.subheader("Drill down")
+    c1, c2 = st.columns(2)
+    label = c1.selectbox("Risk factor", sorted(frame["label"].unique()),
+                         format_func=lambda lab: f"{lab} {fw.factor(lab).short_name}")
+    month = c2.selectbox("Month", ["all", *sorted(frame["month"].unique())])
+    sel = frame[(frame["label"] == label) & ((frame["month"] == month) if month != "all" else True)]
+    st.dataframe(sel[["source", "page", "date", "score", "status"]], hide_index=True, use_container_width=True)
+
+
+def exports_page() -> None:
+    from triage.export import export_bytes, export_rows
+
+    _, _, store, user = guard("reviewer")
+    st.title("Exports")
+    f = st.session_state.get("inbox_filter", queue.QueueFilter())
+    ids = [r["id"] for r in queue.inbox(store, f)]
+    st.caption(f"The Inbox's current view: {len(ids)} documents. Change the filters there to change the export.")
+    flagged = st.checkbox("Flagged passages only", value=True)
+    redact = st.checkbox("Withhold people's names", value=False)
+    if not ids:
+        st.info("Nothing to export.")
+        return
+    rows = export_rows(store, flagged_only=flagged, doc_ids=ids, redact_people=redact)
+    st.caption(f"{len(rows)} passages")
+    mime = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "jsonl": "application/jsonl"}
+    for col, fmt in zip(st.columns(3), mime, strict=True):
+        col.download_button(f"Download {fmt.upper()}", export_bytes(rows, fmt), f"triage-export.{fmt}", mime[fmt],
+                            key=f"dl-{fmt}", on_click="ignore")
+    store.log(user.name, "export-view", detail=f"{len(rows)} passages, redact={redact}")
+
+
+def models_page() -> None:
+    from triage.registry import read_card, read_registry, set_active
+
+    config, _, store, user = guard("analyst")
+    st.title("Models")
+    reg = read_registry(config.models_dir)
+    if not reg["versions"]:
+        st.info("No trained model yet.")
+    else:
+        versions = list(reg["versions"])
+        st.markdown(f"Active model: **{reg['active']}**")
+        card = read_card(config.models_dir, reg["active"])
+        st.caption(f"{card.get('approach', '')} · created {card.get('created', '?')} · "
+                   f"{card['data']['train_passages']} training passages")
+        other = st.selectbox("Compare with", ["none", *[v for v in versions if v != reg["active"]]])
+        st.altair_chart(trends.metrics_chart(card, read_card(config.models_dir, other) if other != "none" else None),
+                        use_container_width=True)
+        a, b = st.columns(2)
+        target = a.selectbox("Version", versions, index=versions.index(reg["active"]))
+        if a.button("Promote", disabled=target == reg["active"]):
+            auth.require(signed_in(store), "analyst")
+            set_active(config.models_dir, target)
+            store.log(user.name, "model-promote", target=target)
+            load_pipeline.clear()
+            st.rerun()
+        if b.button("Roll back to the previous model"):
+            auth.require(signed_in(store), "analyst")
+            promoted = [h["version"] for h in reg["history"] if h["action"] in ("promote", "rollback")]
+            previous = [v for v in reversed(promoted) if v != reg["active"]]
+            if previous:
+                set_active(config.models_dir, previous[0], action="rollback")
+                store.log(user.name, "model-rollback", target=previous[0])
+                load_pipeline.clear()
+                st.rerun()
+            st.warning("There is no earlier active model to roll back to.")
+    st.subheader("Retrain")
+    st.caption("Trains on corpus/ plus nothing else, chooses thresholds by cross-validation and registers a new "
+               "version (not made active: promote it above after comparing).")
+    if st.button("Retrain now"):
+        from training.train import train
+
+        auth.require(signed_in(store), "analyst")
+        with st.status("Training...", expanded=True) as status:
+            version, _ = train(config, log=lambda *a: st.write(" ".join(map(str, a))))
+            status.update(label=f"Registered {version}", state="complete")
+        store.log(user.name, "model-train", target=version)
+
+
+def audit_page() -> None:
+    _, _, store, _ = guard("analyst")
+    st.title("Audit trail")
+    actor = st.selectbox("Who", ["everyone", *[u["name"] for u in store.users()]])
+    rows = store.audit_log(limit=2000, actor=None if actor == "everyone" else actor)
+    st.dataframe(rows, hide_index=True, use_container_width=True,
+                 column_order=["at", "actor", "action", "target", "detail", "model_version"])
+
+
+def briefing_page() -> None:
+    from triage.brief import brief_pdf, build_brief
+
+    _, fw, store, user = guard("analyst")
+    st.title("Briefing")
+    countries = sorted({c for r in trends.flag_records(store) for c in r["doc_countries"]})
+    if not countries:
+        st.info("No flagged document names a country yet.")
+        return
+    a, b, c = st.columns(3)
+    country = a.selectbox("Country", countries)
+    d_from = b.date_input("From", value=date(date.today().year, 1, 1))
+    d_to = c.date_input("To", value=date.today())
+    page = build_brief(store, fw, country=country, date_from=d_from, date_to=d_to)
+    name = f"brief-{country}-{d_from}-{d_to}"
+    h, p = st.columns(2)
+    h.download_button("Download the briefing (HTML)", page.encode(), f"{name}.html", "text/html",
+                      on_click="ignore", type="primary")
+    if p.button("Make a PDF"):
+        try:
+            p.download_button("Download the PDF", brief_pdf(page), f"{name}.pdf", "application/pdf",
+                              on_click="ignore")
+            store.log(user.name, "brief", target=country, detail=f"{d_from} to {d_to}")
+        except TriageError as exc:
+            st.error(str(exc))
+    st.components.v1.html(page, height=900, scrolling=True)
+
+
+PAGES = {
+    "reviewer": [st.Page(inbox_page, title="Inbox", icon=":material/inbox:", url_path="inbox", default=True),
+                 st.Page(document_page, title="Document", icon=":material/description:", url_path="document"),
+                 st.Page(queues_page, title="Review queues", icon=":material/target:", url_path="queues"),
+                 st.Page(trends_page, title="Trends", icon=":material/trending_up:", url_path="trends"),
+                 st.Page(exports_page, title="Exports", icon=":material/download:", url_path="exports")],
+    "analyst": [st.Page(models_page, title="Models", icon=":material/model_training:", url_path="models"),
+                st.Page(audit_page, title="Audit", icon=":material/policy:", url_path="audit"),
+                st.Page(briefing_page, title="Briefing", icon=":material/summarize:", url_path="briefing")],
+}
+DOCUMENT = PAGES["reviewer"][1]
 
 
 def main() -> None:
     st.set_page_config(page_title="triage · review", page_icon="⚑", layout="wide")
+    _, _, store = context()
     try:
-        config = load_config()
-        fw = load_framework(config.framework_path)
-        store = open_store(config.db)
-    except TriageError as exc:
-        st.error(str(exc))
-        st.stop()
-    st.sidebar.title("triage")
-    reviewer = st.sidebar.text_input("Reviewer name", key="reviewer").strip()
-    if not reviewer:
-        st.sidebar.caption("Enter your name to accept or reject flags.")
-    uploads = st.sidebar.file_uploader("Add reports", type=UPLOAD_TYPES, accept_multiple_files=True)
-    new_ids = process_uploads(store, config, uploads or []) if uploads else []
-    docs = store.list_documents()
-    if not docs:
-        st.info("The store is empty. Upload a report in the sidebar, or run `triage batch FOLDER`.")
-        return
-    ids = [d["id"] for d in docs]
-    names = {d["id"]: f"{d['risk']:.2f} · {d['title'] or d['source']} ({d['flags']} flags, {d['reviewed']} reviewed)"
-             for d in docs}
-    default = ids.index(new_ids[-1]) if new_ids else 0
-    st.sidebar.caption("Queue, riskiest first")
-    doc_id = st.sidebar.radio("Document", ids, index=default, format_func=names.__getitem__,
-                              label_visibility="collapsed")
-    try:
-        render_document(store, fw, doc_id, reviewer)
-    except TriageError as exc:
-        st.error(str(exc))
+        run_pages(store)
     finally:
         store.close()
+        _RUN.clear()
+
+
+def run_pages(store: Store) -> None:
+    user = signed_in(store)
+    if user is None:
+        st.navigation([st.Page(login_page, title="Sign in", icon=":material/login:")], position="hidden").run()
+        return
+    with st.sidebar:
+        st.markdown(f"Signed in as **{html.escape(user.name)}** ({user.role})")
+        if st.button("Sign out"):
+            store.log(user.name, "logout")
+            st.session_state.clear()
+            st.rerun()
+    # Analyst pages are not even registered for a reviewer, so their URLs lead nowhere; each page also checks.
+    sections = {"Review": PAGES["reviewer"]} | ({"Analysis": PAGES["analyst"]} if user.can("analyst") else {})
+    st.navigation(sections).run()
 
 
 main()

@@ -1,4 +1,5 @@
-"""Streamlit AppTest: the review UI lists stored documents, shows flags and stores decisions."""
+"""Streamlit AppTest: sign-in is required, roles are enforced on the server, decisions are stored under the
+signed-in account, and every page draws without an exception."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
+from triage.auth import create_user
 from triage.store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-REPORT = ("Gunmen stopped a humanitarian convoy on the road to Kidal, abducted two aid workers and looted "
-          "the trucks.\n\nThe water committee met to plan the maintenance of hand pumps in the district.\n")
+REPORT = ("Date: 2026-10-14\n\nGunmen stopped a humanitarian convoy on the road to Kidal in Mali, abducted two aid "
+          "workers and looted the trucks.\n\nThe water committee met to plan the maintenance of hand pumps in the "
+          "district.\n")
+PASSWORD = "s3cret-enough"
 
 
 @pytest.fixture()
@@ -24,6 +29,8 @@ def store_with_report(pipeline, tmp_path, monkeypatch):  # type: ignore[no-untyp
     result = pipeline.process_file("report.txt", data=REPORT.encode(), source="report.txt")
     with open_store(db) as store:
         store.save_result(result)
+        create_user(store, "amina", "reviewer", PASSWORD)
+        create_user(store, "olu", "analyst", PASSWORD)
     return db, result
 
 
@@ -31,51 +38,139 @@ def _run() -> AppTest:
     return AppTest.from_file(APP, default_timeout=60).run()
 
 
+def _sign_in(name: str) -> AppTest:
+    at = _run()
+    at.text_input(key="login-name").input(name)
+    at.text_input(key="login-password").input(PASSWORD)
+    return at.button[0].click().run()
+
+
+def _goto(at: AppTest, url_path: str) -> AppTest:
+    """Request a page by its URL, as a browser would (st.Page hashes its url_path; AppTest's own switch_page
+    only knows file pages)."""
+    at._page_hash = calc_hash(url_path)
+    return at.run()
+
+
+def _text(at: AppTest) -> str:
+    return " ".join(str(e.value) for kind in ("markdown", "title", "caption", "info", "error", "subheader")
+                    for e in getattr(at, kind))
+
+
 @pytest.mark.slow
-def test_an_empty_store_says_what_to_do(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TRIAGE_DB", str(tmp_path / "empty.db"))
+def test_nothing_is_shown_before_signing_in(store_with_report) -> None:  # type: ignore[no-untyped-def]
     at = _run()
     assert not at.exception
-    assert "store is empty" in at.info[0].value
+    assert "sign in" in at.title[0].value
+    assert not [b for b in at.button if b.key and b.key.startswith("accept-")]
+    at = _goto(at, "document")
+    assert "sign in" in at.title[0].value and "Gunmen" not in _text(at)
 
 
 @pytest.mark.slow
-def test_a_reviewer_accepts_a_flag_and_it_is_stored(store_with_report) -> None:  # type: ignore[no-untyped-def]
-    db, result = store_with_report
+def test_a_wrong_password_is_refused_and_audited(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    db, _ = store_with_report
     at = _run()
+    at.text_input(key="login-name").input("amina")
+    at.text_input(key="login-password").input("wrong password")
+    at.button[0].click().run()
+    assert "wrong user name or password" in at.error[0].value
+    assert "user" not in at.session_state
+    with open_store(db) as store:
+        assert store.audit_log()[0]["action"] == "login-failed"
+
+
+@pytest.mark.slow
+def test_a_reviewer_accepts_a_flag_and_it_is_stored_under_their_name(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    db, _ = store_with_report
+    at = _sign_in("amina")
+    assert not at.exception
+    assert "Inbox" in at.title[0].value and "report.txt" in _text(at)
+    at = _goto(at, "document")
     assert not at.exception
     html = " ".join(m.value for m in at.markdown)
     assert "Threats to humanitarian or peacekeeping operations" in html  # the chip names the risk factor
-    assert 'class="ent' in html  # entities highlighted
-    accept = [b for b in at.button if b.key and b.key.startswith("accept-")]
-    assert accept and all(b.disabled for b in accept), "no decisions before the reviewer gives a name"
-
-    at.sidebar.text_input(key="reviewer").input("amina").run()
-    flag_id = next(b.key for b in at.button if b.key.startswith("accept-") and b.key.endswith(":RF14"))[7:]
+    assert 'class="ent' in html and 'class="cue' in html  # entities and cues highlighted
+    flag_id = next(b.key for b in at.button if b.key and b.key.startswith("accept-") and b.key.endswith(":RF14"))[7:]
     at.text_input(key=f"note-{flag_id}").input("clear convoy attack").run()
     at.button(key=f"accept-{flag_id}").click().run()
     assert not at.exception
     assert any("Saved: accept" in s.value for s in at.success)
     with open_store(db) as store:
         review = store.latest_review(flag_id)
+        audit = store.audit_log()
     assert review is not None
     assert (review.decision, review.reviewer, review.note) == ("accept", "amina", "clear convoy attack")
+    assert (audit[0]["actor"], audit[0]["action"], audit[0]["target"]) == ("amina", "review", flag_id)
+    assert audit[0]["model_version"] == review.model_version != ""
 
-    # A fresh session (a restart) shows the decision.
-    again = _run()
-    assert any("Accepted** by amina" in m.value or "Accepted" in m.value and "amina" in m.value
-               for m in again.markdown)
+
+@pytest.mark.slow
+def test_a_relabel_stores_the_chosen_labels(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    db, _ = store_with_report
+    at = _goto(_sign_in("amina"), "document")
+    flag_id = next(b.key for b in at.button if b.key and b.key.startswith("accept-"))[7:]
+    at.multiselect(key=f"relabel-{flag_id}").select("RF13").run()
+    at.button(key=f"relabel-btn-{flag_id}").click().run()
+    with open_store(db) as store:
+        review = store.latest_review(flag_id)
+    assert review is not None and (review.decision, review.labels) == ("relabel", ("RF13",))
 
 
 @pytest.mark.slow
 def test_a_stale_decision_is_refused_not_overwritten(store_with_report) -> None:  # type: ignore[no-untyped-def]
     db, _ = store_with_report
-    at = _run()
-    at.sidebar.text_input(key="reviewer").input("jean").run()
-    flag_id = next(b.key for b in at.button if b.key.startswith("reject-"))[7:]
-    with open_store(db) as store:  # someone else decides after jean's page was drawn
-        store.add_review(flag_id, "accept", "amina")
+    at = _goto(_sign_in("amina"), "document")
+    flag_id = next(b.key for b in at.button if b.key and b.key.startswith("reject-"))[7:]
+    with open_store(db) as store:  # someone else decides after amina's page was drawn
+        store.add_review(flag_id, "accept", "olu")
     at.button(key=f"reject-{flag_id}").click().run()
-    assert any("amina already marked" in w.value for w in at.warning)
+    assert any("olu already marked" in w.value for w in at.warning)
     with open_store(db) as store:
-        assert [r.reviewer for r in store.reviews()] == ["amina"]
+        assert [r.reviewer for r in store.reviews()] == ["olu"]
+
+
+@pytest.mark.slow
+def test_a_reviewer_cannot_reach_analyst_pages(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    db, _ = store_with_report
+    at = _sign_in("amina")
+    at.session_state["role"] = "analyst"  # tampering with session keys does not matter: roles come from the store
+    for page in ("models", "audit", "briefing"):
+        at = _goto(at, page)
+        assert not at.exception
+        titles = [t.value for t in at.title]
+        assert titles == ["Inbox"], f"{page}: {titles}"  # an unregistered URL falls back to the Inbox
+    with open_store(db) as store:  # an account demoted while signed in loses the pages on the next run
+        store.conn.execute("UPDATE users SET role = 'reviewer' WHERE name = 'olu'")
+    at = _goto(_sign_in("olu"), "audit")
+    assert [t.value for t in at.title] == ["Inbox"]
+
+
+@pytest.mark.slow
+def test_an_analyst_sees_every_page(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    at = _sign_in("olu")
+    expected = {"inbox": "Inbox", "queues": "Review queues", "trends": "Trends", "exports": "Exports",
+                "models": "Models", "audit": "Audit trail", "briefing": "Briefing"}
+    for page, title in expected.items():
+        at = _goto(at, page)
+        assert not at.exception, (page, at.exception)
+        assert at.title[0].value == title
+    at = _goto(at, "audit")
+    assert "login" in [str(v) for v in at.dataframe[0].value["action"]]
+
+
+@pytest.mark.slow
+def test_the_inbox_filters_by_risk_factor_and_text(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    _, result = store_with_report
+    flagged = {f.label for f in result.flags}
+    absent = next(lab for lab in (f"RF{i}" for i in range(1, 15)) if lab not in flagged)
+    at = _sign_in("amina")
+    at.text_input(key="f-text").input("hand pumps").run()
+    assert "report.txt" in _text(at)
+    at.text_input(key="f-text").input("no such words anywhere").run()
+    assert "No document matches" in _text(at)
+    at.text_input(key="f-text").input("").run()
+    at.multiselect(key="f-labels").select(absent).run()
+    assert "No document matches" in _text(at)
+    at.multiselect(key="f-labels").select("RF14").run()  # any of the chosen factors
+    assert "report.txt" in _text(at)

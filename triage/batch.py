@@ -261,6 +261,10 @@ class _Run:
             return
         t0 = time.monotonic()
         self.store.save_result(outcome.result)
+        origin = Path(self.origins.get(outcome.key, ""))
+        if outcome.result.document.media_type == "application/pdf" and origin.is_file():
+            # Kept so the review UI can show the source page beside the passage.
+            self.store.save_source(outcome.result.document.id, origin.read_bytes())
         self.store.resolve_failures(outcome.key)
         self.store.resolve_failures(f"path:{self.origins.get(outcome.key, '')}")
         self.timing["store_seconds"] += time.monotonic() - t0

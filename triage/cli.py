@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(no_args_is_help=True, help="List, inspect, promote and roll back trained models.")
 app.add_typer(models_app, name="models")
+users_app = typer.Typer(no_args_is_help=True, help="Create and list accounts for the review UI.")
+app.add_typer(users_app, name="users")
 
 DbOption = Annotated[str | None, typer.Option("--db", help="SQLite file (default: $TRIAGE_DB or triage.db).")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (default: $TRIAGE_CONFIG).")]
@@ -440,6 +442,106 @@ def models_rollback(config: ConfigOption = None) -> None:
         raise TriageError("there is no earlier active model to roll back to")
     set_active(cfg.models_dir, previous[0], action="rollback")
     typer.echo(f"Rolled back from {reg['active']} to {previous[0]}")
+
+
+@app.command()
+def brief(
+    country: Annotated[str, typer.Option("--country", help="ISO 3166 code of the country, e.g. HN or ML.")],
+    date_from: Annotated[str, typer.Option("--from", help="First report date, YYYY-MM-DD.")],
+    date_to: Annotated[str, typer.Option("--to", help="Last report date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="brief.html, or brief.pdf to also print it with chromium.")] = Path(
+        "brief.html"),
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Write a country briefing: risk factors over the period (with a chart), reviewed evidence, open flags.
+
+    Example: triage brief --country HN --from 2026-01-01 --to 2026-12-31 --out brief.pdf
+    """
+    from datetime import date
+
+    from .brief import build_brief, html_to_pdf
+    from .framework import load_framework
+    from .store import open_store
+
+    try:
+        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError as exc:
+        raise TriageError(f"dates are YYYY-MM-DD: {exc}") from exc
+    cfg = _config(config, db)
+    with open_store(cfg.db) as store:
+        page = build_brief(store, load_framework(cfg.framework_path), country=country.upper(), date_from=start,
+                           date_to=end)
+    html_path = out.with_suffix(".html")
+    html_path.write_text(page, encoding="utf-8")
+    if out.suffix.lower() == ".pdf":
+        html_to_pdf(html_path, out)
+    typer.echo(f"Wrote {out}" + (f" (and {html_path})" if out != html_path else ""))
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="Login name.")],
+    role: Annotated[str, typer.Option("--role", help="reviewer (decides on flags) or analyst (also models, "
+                                      "audit, briefs).")] = "reviewer",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input (for scripts).")] = False,
+    db: DbOption = None,
+) -> None:
+    """Create an account; the password is asked for twice (or read from stdin) and stored only as an argon2 hash.
+
+    Example: triage users add amina --role analyst --db triage.db
+    """
+    from .auth import create_user
+    from .store import open_store
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    cfg = _config(None, db)
+    with open_store(cfg.db) as store:
+        user = create_user(store, name, role, password)
+    typer.echo(f"Created {user.role} {user.name} in {cfg.db}")
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """List accounts and their roles.
+
+    Example: triage users list --db triage.db
+    """
+    from .store import open_store
+
+    cfg = _config(None, db)
+    with open_store(cfg.db) as store:
+        rows = store.users()
+    if not rows:
+        typer.echo(f"No accounts in {cfg.db}; create one with `triage users add NAME --role reviewer`.")
+    for r in rows:
+        typer.echo(f"{r['name']:20} {r['role']:10} created {r['created_at']}")
+
+
+@users_app.command("demo")
+def users_demo(db: DbOption = None) -> None:
+    """Create (or reset) the demo accounts `reviewer` and `analyst` with fresh random passwords and print them.
+
+    Only for a demo store. Example: triage users demo --db demo.db
+    """
+    import secrets
+
+    from .auth import create_user, hash_password
+    from .store import open_store
+
+    cfg = _config(None, db)
+    with open_store(cfg.db) as store:
+        for name in ("reviewer", "analyst"):
+            password = secrets.token_urlsafe(9)
+            if store.user(name):
+                store.set_password_hash(name, hash_password(password))
+            else:
+                create_user(store, name, name, password)
+            typer.echo(f"Demo {name:8}  user: {name:9} password: {password}")
 
 
 def main() -> None:

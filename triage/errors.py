@@ -35,5 +35,15 @@ class ReviewConflictError(StoreError):
 
 class ArchiveError(ExtractionError):
     """An archive (zip, tar) could not be read as a whole; single members are refused with a reason instead."""
+
+
 class InputRejectedError(ExtractionError):
     """A file was refused before reading: not a regular file, or over the size limit."""
+
+
+class AuthError(TriageError):
+    """A sign-in failed, or an account could not be created as asked."""
+
+
+class PermissionDeniedError(AuthError):
+    """The signed-in user's role does not allow this page or action."""

@@ -75,6 +75,19 @@ CREATE TABLE IF NOT EXISTS failures (
     resolved_at TEXT
 );
 CREATE INDEX IF NOT EXISTS failures_content ON failures(content_sha256);
+-- Accounts: only an argon2 hash of each password is kept (triage/auth.py makes and checks it).
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created_at TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1
+);
+-- Append-only record of who did what, when, and which model version proposed the flag concerned.
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', model_version TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+-- The uploaded file itself, so the UI can show the source page beside the extracted passage.
+CREATE TABLE IF NOT EXISTS sources (doc_id TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 
 
@@ -216,6 +229,11 @@ class Store:
                  flag["model_version"], json.dumps(sorted(set(labels))), json.dumps(sorted(set(indicators)))),
             )
             row = c.execute("SELECT * FROM reviews WHERE id = ?", (cur.lastrowid,)).fetchone()
+            # Same transaction as the decision, so the audit trail can never miss one.
+            detail = decision + (f" -> {','.join(sorted(set(labels))) or 'none'}" if decision == "relabel" else "")
+            c.execute("INSERT INTO audit (at, actor, action, target, detail, model_version) VALUES (?,?,?,?,?,?)",
+                      (row["decided_at"], reviewer, "review", flag_id, detail + (f" ({note})" if note else ""),
+                       flag["model_version"]))
         return _review(row)
 
     # -- reading ---------------------------------------------------------------------------
@@ -420,6 +438,113 @@ class Store:
             (n,),
         ).fetchall()
         return [dict(r) for r in rows]
+
+
+    # -- accounts and audit (hashing lives in auth.py; only SQL here) -------------------------------
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        """Create an account; refuses a name that is taken."""
+        try:
+            with self.transaction() as c:
+                c.execute("INSERT INTO users (name, role, password_hash, created_at) VALUES (?,?,?,?)",
+                          (name, role, password_hash, _now()))
+                c.execute("INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
+                          (_now(), "system", "user-add", name, role))
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"there is already an account named {name!r}") from exc
+
+    def set_password_hash(self, name: str, password_hash: str) -> None:
+        with self.transaction() as c:
+            if c.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount == 0:
+                raise StoreError(f"no account named {name!r}")
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        """An account as a dict (name, role, password_hash, created_at, active), or None."""
+        row = self.conn.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
+        return dict(row) if row else None
+
+    def users(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute("SELECT name, role, created_at, active FROM users ORDER BY name")]
+
+    def log(self, actor: str, action: str, *, target: str = "", detail: str = "", model_version: str = "") -> None:
+        """Append one line to the audit trail."""
+        self.conn.execute("INSERT INTO audit (at, actor, action, target, detail, model_version) VALUES (?,?,?,?,?,?)",
+                          (_now(), actor, action, target, detail, model_version))
+
+    def audit_log(self, *, limit: int = 1000, actor: str | None = None) -> list[dict[str, Any]]:
+        """The latest audit lines, newest first."""
+        sql = "SELECT * FROM audit" + (" WHERE actor = ?" if actor else "") + " ORDER BY id DESC LIMIT ?"
+        return [dict(r) for r in self.conn.execute(sql, (*([actor] if actor else []), limit))]
+
+    def save_source(self, doc_id: str, data: bytes) -> None:
+        """Keep the original file of a stored document (replacing any earlier copy)."""
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (doc_id, data))
+
+    def source_bytes(self, doc_id: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM sources WHERE doc_id = ?", (doc_id,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    # -- views for the review UI ----------------------------------------------------------------
+    def queue_rows(self) -> list[dict[str, Any]]:
+        """One row per document for the inbox: risk, counts, its flagged labels and GPE country codes,
+        PDF creation date and when it was added. Filtering happens in triage/queue.py."""
+        rows = self.list_documents()
+        labels: dict[str, set[str]] = {}
+        for r in self.conn.execute("SELECT DISTINCT doc_id, label FROM flags"):
+            labels.setdefault(r[0], set()).add(r[1])
+        countries: dict[str, set[str]] = {}
+        for r in self.conn.execute(
+            "SELECT DISTINCT p.doc_id, e.norm FROM entities e JOIN passages p ON p.id = e.passage_id"
+            " WHERE e.label = 'GPE' AND e.norm != ''"
+        ):
+            countries.setdefault(r[0], set()).add(r[1])
+        meta, heads = {}, {}
+        for r in self.conn.execute("SELECT id, metadata, substr(text, 1, 1500) FROM documents"):
+            meta[r[0]], heads[r[0]] = json.loads(r[1] or "{}"), r[2]
+        for d in rows:
+            d["head"] = heads.get(d["id"], "")
+            d["labels"] = sorted(labels.get(d["id"], ()))
+            d["countries"] = sorted(countries.get(d["id"], ()))
+            d["creation_date"] = meta.get(d["id"], {}).get("CreationDate", "")
+        return rows
+
+    def search_documents(self, query: str) -> set[str]:
+        """Ids of documents whose text contains `query` (case-insensitive)."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM documents WHERE instr(lower(text), lower(?)) > 0",
+                                                (query,))}
+
+    def flag_rows(self) -> list[dict[str, Any]]:
+        """Every flag with its document's date fields, page, passage text and latest decision (for queues,
+        trends and briefs)."""
+        rows = [dict(r) for r in self.conn.execute(
+            """SELECT f.id, f.passage_id, f.doc_id, f.label, f.score, f.threshold, f.indicator, f.model_version,
+                      p.page, p.text, p.start, d.source, d.title, d.added_at, d.metadata,
+                      substr(d.text, 1, 1500) AS head,
+                      (SELECT decision FROM reviews r WHERE r.flag_id = f.id ORDER BY r.id DESC LIMIT 1) AS decision,
+                      (SELECT reviewer FROM reviews r WHERE r.flag_id = f.id ORDER BY r.id DESC LIMIT 1) AS reviewer,
+                      (SELECT note FROM reviews r WHERE r.flag_id = f.id ORDER BY r.id DESC LIMIT 1) AS note
+               FROM flags f JOIN passages p ON p.id = f.passage_id JOIN documents d ON d.id = f.doc_id""")]
+        countries: dict[str, set[str]] = {}
+        for r in self.conn.execute("SELECT passage_id, norm FROM entities WHERE label = 'GPE' AND norm != ''"):
+            countries.setdefault(r[0], set()).add(r[1])
+        doc_countries: dict[str, set[str]] = {}  # every place the document names, flagged passage or not
+        for r in self.conn.execute("SELECT DISTINCT p.doc_id, e.norm FROM entities e JOIN passages p ON p.id ="
+                                   " e.passage_id WHERE e.label = 'GPE' AND e.norm != ''"):
+            doc_countries.setdefault(r[0], set()).add(r[1])
+        for r in rows:
+            r["creation_date"] = json.loads(r.pop("metadata") or "{}").get("CreationDate", "")
+            r["countries"] = sorted(countries.get(r["passage_id"], ()))
+            r["doc_countries"] = sorted(doc_countries.get(r["doc_id"], ()))
+        return rows
+
+    def unflagged_passages(self, n: int, *, seed: int = 0) -> list[dict[str, Any]]:
+        """A reproducible random sample of passages with no flag, to check what the model missed."""
+        rows = [dict(r) for r in self.conn.execute(
+            "SELECT p.id, p.doc_id, p.page, p.text, d.source FROM passages p JOIN documents d ON d.id = p.doc_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id) ORDER BY p.id")]
+        import random
+
+        return random.Random(seed).sample(rows, min(n, len(rows)))
 
 
 def _review(row: sqlite3.Row) -> Review:
