@@ -136,7 +136,10 @@ class RiskModel:
             (row.data[k] * coef[j], j) for k, j in enumerate(row.indices) if j < n_word and coef[j] > 0
         ]
         contrib.sort(reverse=True)
-        names = word_vec.get_feature_names_out()
+        # Building the vocabulary array is costly; do it once per loaded model, not once per flag.
+        names = self.extra.get("_word_names")
+        if names is None:
+            names = self.extra["_word_names"] = word_vec.get_feature_names_out()
         tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
         norm_tokens = [_normalise_text(t) for t, _, _ in tokens]
         cues: list[Cue] = []
