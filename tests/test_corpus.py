@@ -40,7 +40,7 @@ def test_the_duplicate_check_would_catch_a_template() -> None:
     c = {"id": "c", "text": "Teachers in the district received new books. The armed men attacked the village of Kora."}
     problems = duplicate_problems([a, b, c])
     assert any("a and b" in p for p in problems)
-    assert not any("c" in p.split(" and ")[-1][:2] for p in problems if "a and c" in p)
+    assert not any(p.startswith(("a and c", "b and c")) for p in problems), problems
 
 
 def test_enough_examples_of_every_label_and_of_none(corpus) -> None:  # type: ignore[no-untyped-def]
