@@ -9,6 +9,7 @@ joined. The pure text clean-up lives in `normalise`.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import re
@@ -126,8 +127,28 @@ def _decode_text(data: bytes, name: str) -> tuple[str, list[tuple[str, str]]]:
         return data.decode("utf-8-sig"), [("encoding", "utf-8")]
     except UnicodeDecodeError:
         pass
-    note = "not valid UTF-8; decoded as cp1252 (Windows Western European), so some characters may be wrong"
-    return data.decode("cp1252", errors="replace"), [("encoding", "cp1252"), ("encoding_note", note)]
+    # Files pasted together from several sources mix encodings, even within a line. Bytes that are valid
+    # UTF-8 stay UTF-8 and only the invalid ones are read as cp1252, so neither part becomes mojibake.
+    text = data.decode("utf-8", errors="triage-cp1252").removeprefix("\ufeff")
+    if not _looks_like_utf8(data):
+        note = "not valid UTF-8; decoded as cp1252 (Windows Western European), so some characters may be wrong"
+        return text, [("encoding", "cp1252"), ("encoding_note", note)]
+    note = "mixed encodings: the bytes that were not valid UTF-8 were read as cp1252, so a few characters may be wrong"
+    return text, [("encoding", "mixed utf-8/cp1252"), ("encoding_note", note)]
+
+
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return err.object[err.start:err.end].decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("triage-cp1252", _cp1252_fallback)
+
+
+def _looks_like_utf8(data: bytes) -> bool:
+    """True when some non-ASCII bytes form valid UTF-8 sequences (so the file is partly UTF-8)."""
+    return re.search(rb"[\xc2-\xf4][\x80-\xbf]+", data) is not None
 
 
 def _text_document(text: str, doc_id: str, name: str, notes: list[tuple[str, str]]) -> Document:
@@ -153,7 +174,8 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
         try:
             metadata = pdfium_words.metadata(pdf)
             page_lines, failures, hard, truncated = [], [], [], []
-            for page in pdfium_words.read_pages(pdf):
+            pages = pdfium_words.read_pages(pdf)
+            for page in pages:
                 if page.words is None:
                     failures.append(f"{page.number}: {page.error}")
                     page_lines.append(None)
@@ -164,6 +186,8 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
                     hard.append(page.number)  # mostly rotated text: pdfplumber groups it into words
                 page_lines.append(layout_page(page.words, page.width, page.height))
             n_pages = len(page_lines)
+        except pdfium_words.PdfiumOpenError:
+            return _extract_pdf(data, doc_id, name, engine="pdfplumber")
         finally:
             pdf.close()
         if hard:
