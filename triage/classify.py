@@ -274,6 +274,11 @@ def fit_model(
             continue
         todo.append((label, y))
     # liblinear releases the GIL, so threads fit the 14 labels on every core without copying the matrix.
+    # They share it read-only only if it is already canonical: otherwise each fit's np.max(x) calls
+    # sum_duplicates(), which rewrites the arrays in place while another thread reads them.
+    x = x.tocsr()
+    x.sum_duplicates()
+    x.sort_indices()
     fitted = Parallel(n_jobs=min(len(todo), os.cpu_count() or 1) or 1, prefer="threads")(
         delayed(build_estimator(c).fit)(x, y) for _, y in todo
     )
