@@ -149,3 +149,12 @@ def test_page_with_millions_of_characters_is_bounded(tmp_path: Path) -> None:
     assert 10_000 < len(words) <= 200_000 // 10
     assert set(words) == {"abcdefghij"}
     assert elapsed < 60
+
+
+def test_a_page_count_that_lies_gives_the_real_pages() -> None:
+    from tests.hostile.cases import raw_pdf
+
+    data = raw_pdf(pages_dict="<< /Type /Pages /Kids [3 0 R] /Count 1000000 >>")
+    doc = extract_document("count-lie.pdf", data=data)
+    assert len(doc.pages) == 1
+    assert "granaries" in doc.text

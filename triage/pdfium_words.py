@@ -33,6 +33,9 @@ MAX_PAGE_CHARS = 200_000  # ~50 dense pages' worth; beyond this a "page" is a da
 METADATA_KEYS = ("Title", "Author", "CreationDate")
 
 
+MAX_MISSING_PAGES = 50
+
+
 class PdfiumOpenError(Exception):
     """PDFium refused the file; the caller falls back to pdfminer, which explains the reason better."""
 
@@ -64,12 +67,19 @@ def metadata(pdf: pdfium.PdfDocument) -> dict[str, str]:
 
 def read_pages(pdf: pdfium.PdfDocument) -> Iterator[PdfPage]:
     """Each page's words, in document order; a page PDFium cannot read is reported, not fatal."""
+    missing = 0
     for index in range(len(pdf)):
         try:
             page = pdf[index]
         except pdfium.PdfiumError as exc:
+            missing += 1
+            if missing >= MAX_MISSING_PAGES:
+                # PDFium trusts the page tree's /Count; a file that claims a million pages and holds one
+                # would otherwise cost a failure record per page. pdfminer walks the real tree instead.
+                raise PdfiumOpenError(f"{missing} pages in a row could not be loaded") from exc
             yield PdfPage(index + 1, 0.0, 0.0, None, str(exc) or "unreadable page")
             continue
+        missing = 0
         try:
             width, height = page.get_size()
             textpage = page.get_textpage()
