@@ -221,7 +221,7 @@ def test_sigkill_at_random_points_then_resume_stores_every_document_once(trained
     rng = random.Random(6)
     for _ in range(4):
         proc = _cli([str(inbox), "--workers", "2"], cfg)
-        time.sleep(rng.uniform(3.0, 12.0))
+        time.sleep(rng.uniform(3.0, 8.0))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
     final = _cli([str(inbox), "--workers", "2", "--report", str(tmp_path / "run.json")], cfg)
@@ -233,9 +233,11 @@ def test_sigkill_at_random_points_then_resume_stores_every_document_once(trained
         assert store.integrity_check() == "ok"
         assert store.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         runs = store.runs()
-        # A run killed before it recorded itself leaves no row; every recorded one but the last was interrupted.
-        assert 2 <= len(runs) <= 5 and {r["status"] for r in runs[1:]} == {"interrupted"}
-        assert runs[0]["ended_at"] and all(r["ended_at"] is None for r in runs[1:])
+        # A run killed before it recorded itself leaves no row; one that finished before its kill ended
+        # normally. Every other one is marked interrupted, with no end time, and at least one was.
+        assert 2 <= len(runs) <= 5 and runs[0]["ended_at"]
+        assert all((r["status"] == "interrupted") == (r["ended_at"] is None) for r in runs[1:])
+        assert "interrupted" in {r["status"] for r in runs[1:]}
         docs = store.list_documents()
         assert len(docs) == good and len({d["source"] for d in docs}) == good
         assert {Path(f["source"]).name for f in store.failures()} == {
