@@ -8,6 +8,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -55,6 +56,19 @@ def _cfg(cfg: Config, db: Path) -> Config:
     from dataclasses import replace
 
     return replace(cfg, db=str(db))
+
+
+def _count_runs(db: str) -> int:
+    """Rows in the runs table, read without creating anything (the file may not exist yet)."""
+    if not Path(db).exists():
+        return 0
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0  # schema not created yet
+    finally:
+        conn.close()
 
 
 def _rows(db: str) -> dict[str, object]:
@@ -220,9 +234,15 @@ def test_sigkill_at_random_points_then_resume_stores_every_document_once(trained
     cfg = _cfg(trained_config, tmp_path / "t.db")
     rng = random.Random(6)
     for _ in range(4):
-        proc = _cli([str(inbox), "--workers", "2"], cfg)
-        time.sleep(rng.uniform(3.0, 8.0))
-        proc.send_signal(signal.SIGKILL)
+        before = _count_runs(cfg.db)
+        proc = _cli([str(inbox), "--workers", "2"], cfg, start_new_session=True)
+        # Kill at a random moment after the run has recorded itself, so the test means the same on an idle
+        # machine and on a loaded CI runner, where start-up alone can take longer than any fixed sleep.
+        deadline = time.monotonic() + 120
+        while _count_runs(cfg.db) == before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.0, 2.5))
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers at once, as a power cut would
         proc.communicate(timeout=30)
     final = _cli([str(inbox), "--workers", "2", "--report", str(tmp_path / "run.json")], cfg)
     out, err = final.communicate(timeout=300)
