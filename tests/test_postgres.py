@@ -266,3 +266,29 @@ def test_two_runs_write_to_one_postgres_store_at_once(batch_runs: Any, trained_c
         runs = store.runs()
         assert len(runs) == 2 and {r["status"] for r in runs} == {"failed"}  # both ran to the end
         assert sum(r["counts"]["stored"] for r in runs) >= good
+
+
+@pytest.mark.slow
+def test_the_review_ui_works_on_a_postgres_store(pipeline: Any, pg_url: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_app import PASSWORD, REPORT, _goto, _sign_in, _text
+    from triage.auth import create_user
+
+    toml = tmp_path / "triage.toml"
+    toml.write_text(f'models_dir = "{pipeline.config.models_dir}"\n')
+    monkeypatch.setenv("TRIAGE_DB", pg_url)
+    monkeypatch.setenv("TRIAGE_CONFIG", str(toml))
+    with open_store(pg_url) as store:
+        store.save_result(pipeline.process_file("report.txt", data=REPORT.encode(), source="report.txt"))
+        create_user(store, "olu", "analyst", PASSWORD)
+    at = _sign_in("olu")
+    assert not at.exception and "report.txt" in _text(at)
+    for page in ("queues", "trends", "exports", "models", "audit", "briefing", "document"):
+        at = _goto(at, page)
+        assert not at.exception, (page, at.exception)
+    flag_id = next(b.key for b in at.button if b.key and b.key.startswith("accept-"))[7:]
+    at.button(key=f"accept-{flag_id}").click().run()
+    assert not at.exception and any("Saved: accept" in s.value for s in at.success)
+    with open_store(pg_url) as store:
+        review = store.latest_review(flag_id)
+    assert review is not None and (review.decision, review.reviewer) == ("accept", "olu")
