@@ -1,4 +1,4 @@
-"""The SQLite store (the only module that speaks SQL): documents, passages, entities, predictions,
+"""The store (SQLite; PostgreSQL by URL through triage/db.py): documents, passages, entities, predictions,
 flags and reviewers' decisions. WAL mode and one transaction per document, so a crash never
 leaves half a document, and re-storing a document never duplicates it or touches its reviews."""
 
