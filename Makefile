@@ -6,8 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DB ?= demo.db
 PORT ?= 8501
-# Debian packages the tests use: a real browser for the UI tests, pdftotext as the speed reference, OCR.
-SYSTEM_PACKAGES := chromium poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra
+# Debian packages the tests use: a real browser for the UI tests, pdftotext as the speed reference, OCR,
+# and a PostgreSQL server (tests/test_postgres.py starts a throwaway cluster of its own).
+SYSTEM_PACKAGES := chromium poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra postgresql
 
 .PHONY: demo test venv venv-dev system-deps inbox clean help
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import Config
+from .db import is_postgres_url, redact_url
 from .errors import InputRejectedError, StoreError, TriageError
 from .guard import check_input_file
 from .workers import Outcome, Task, peak_rss_mb, run_dask, run_local
@@ -133,14 +134,17 @@ def run_batch(
     from .store import open_store
 
     options = options or BatchOptions()
-    lock = _Lock(config.db, wait=options.wait)
+    # SQLite has one writer at a time, so runs take turns; PostgreSQL lets runs share the store (each holds
+    # its own lock in the database instead, see Store.start_run).
+    lock = None if is_postgres_url(config.db) else _Lock(config.db, wait=options.wait)
     try:
         model = load_model(config.models_dir)
         reclassifier = Pipeline(config, model, None)  # classification only: no spaCy in the runner
         with open_store(config.db) as store:
             return _Run(store, config, options, reclassifier, on_progress).execute(list(paths))
     finally:
-        lock.release()
+        if lock is not None:
+            lock.release()
 
 
 class _Run:
@@ -186,7 +190,7 @@ class _Run:
             pages = self.progress.pages if hasattr(self, "progress") else 0
             report = {
                 "report_version": REPORT_VERSION, "run_id": self.run_id, "status": status,
-                "started_at": started, "ended_at": _now(), "db": self.config.db, "options": opts,
+                "started_at": started, "ended_at": _now(), "db": redact_url(self.config.db), "options": opts,
                 "model_version": self.version, "counts": self.counts, "pages": pages,
                 "seconds": round(seconds, 2), "pages_per_second": round(pages / max(seconds, 1e-9), 2),
                 "timing": {k: round(v, 2) for k, v in self.timing.items()},

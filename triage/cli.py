@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from .config import ROOT, Config, load_config
+from .db import is_postgres_url, redact_url
 from .errors import TriageError
 from .guard import check_input_file
 
@@ -26,7 +27,8 @@ app.add_typer(models_app, name="models")
 users_app = typer.Typer(no_args_is_help=True, help="Create and list accounts for the review UI.")
 app.add_typer(users_app, name="users")
 
-DbOption = Annotated[str | None, typer.Option("--db", help="SQLite file (default: $TRIAGE_DB or triage.db).")]
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="SQLite file or postgresql://user@host/dbname URL (default: $TRIAGE_DB or triage.db).")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (default: $TRIAGE_CONFIG).")]
 SUPPORTED = (".pdf", ".txt", ".md")
 
@@ -136,7 +138,7 @@ def train(
 
     cfg = _config(config, db)
     extra: list[dict] = []
-    if reviews and Path(cfg.db).exists():
+    if reviews and (is_postgres_url(cfg.db) or Path(cfg.db).exists()):
         from training.reviews import review_examples
         from training.train import load_corpus, load_test_ids
 
@@ -193,7 +195,7 @@ def queue(
     if uncertain <= 0 and random_unflagged <= 0:
         raise typer.BadParameter("give --uncertain N and/or --random-unflagged N (N > 0)")
     cfg = _config(config, db)
-    if not Path(cfg.db).exists():
+    if not is_postgres_url(cfg.db) and not Path(cfg.db).exists():
         raise TriageError(f"no store at {cfg.db}; run `triage batch` first")
     rows: list[dict] = []
     with open_store(cfg.db) as store:
@@ -258,7 +260,7 @@ def batch(
     if report:
         report.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     c = result["counts"]
-    typer.echo(f"Run {result['run_id']}: {c['inputs']} files into {cfg.db} in {result['seconds']:.1f} s "
+    typer.echo(f"Run {result['run_id']}: {c['inputs']} files into {redact_url(cfg.db)} in {result['seconds']:.1f} s "
                f"({result['pages']} pages, {result['pages_per_second']:.1f} pages/s): {c['stored']} stored, "
                f"{c['skipped']} already there, {c['reclassified']} re-classified, {c['duplicates']} duplicates, "
                f"{c['failed']} failed")
@@ -339,13 +341,13 @@ def ui(
     Example: triage ui --db triage.db
     """
     cfg = _config(None, db)
-    env = {**os.environ, "TRIAGE_DB": str(Path(cfg.db).resolve())}
+    env = {**os.environ, "TRIAGE_DB": cfg.db if is_postgres_url(cfg.db) else str(Path(cfg.db).resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
            # With no address Streamlit looks up this machine's public IP (checkip.amazonaws.com) and
            # probes 8.8.8.8 to print "Network URL"s: outward traffic the privacy test caught.
            "--server.address", address]
-    typer.echo(f"Review UI on http://localhost:{port} (store: {env['TRIAGE_DB']}); Ctrl+C stops it")
+    typer.echo(f"Review UI on http://localhost:{port} (store: {redact_url(env['TRIAGE_DB'])}); Ctrl+C stops it")
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 

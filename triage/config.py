@@ -41,7 +41,10 @@ class Config:
 
     def __post_init__(self) -> None:
         if not self.db:
-            raise ConfigError("db must name a SQLite file, e.g. db = 'triage.db'")
+            raise ConfigError("db must name a SQLite file or a PostgreSQL URL, e.g. db = 'triage.db'")
+        if "://" in self.db and not self.db.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(f"db {self.db.split('://')[0]}://... is not supported; give a SQLite file name "
+                              "or a postgresql://user@host/dbname URL")
         if not 10 <= self.min_passage_chars < self.max_passage_chars:
             raise ConfigError(
                 f"need 10 <= min_passage_chars < max_passage_chars, got "

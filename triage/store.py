@@ -1,4 +1,4 @@
-"""The SQLite store (the only module that speaks SQL): documents, passages, entities, predictions,
+"""The store (SQLite; PostgreSQL by URL through triage/db.py): documents, passages, entities, predictions,
 flags and reviewers' decisions. WAL mode and one transaction per document, so a crash never
 leaves half a document, and re-storing a document never duplicates it or touches its reviews."""
 
@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .db import POSTGRES, is_postgres_url
 from .errors import ReviewConflictError, StoreError
 from .types import Document, Entity, Passage
 
@@ -111,10 +112,19 @@ def _now() -> str:
 
 
 class Store:
-    """A connection to one SQLite database file."""
+    """A connection to one SQLite database file, or to a PostgreSQL database given by URL (triage/db.py)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self.dialect = "sqlite"
+        # sqlite3.Connection, or db.PgConnection, which offers the same calls and translates the SQL.
+        self.conn: Any
+        if is_postgres_url(self.path):
+            from .db import connect_postgres, redact_url
+
+            self.conn = connect_postgres(self.path, _SCHEMA, SCHEMA_VERSION)
+            self.dialect, self.path = POSTGRES, redact_url(self.path)
+            return
         try:
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             self.conn.row_factory = sqlite3.Row
@@ -350,14 +360,21 @@ class Store:
 
         Only call this while holding the batch lock, or a live run would be marked interrupted."""
         with self.transaction() as c:
-            c.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+            # On PostgreSQL several runs may share the store: a run is dead only when its lock is free.
+            live = self.conn.live_run_ids() if self.dialect == POSTGRES else []
+            c.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'"
+                      + "".join(f" AND id != {int(i)}" for i in live))
             cur = c.execute("INSERT INTO runs (started_at, options) VALUES (?, ?)", (_now(), json.dumps(options)))
+            if self.dialect == POSTGRES:
+                self.conn.hold_run(int(cur.lastrowid))  # before COMMIT, so no other run sees it unlocked
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str, counts: dict[str, Any], report: dict[str, Any]) -> None:
         with self.transaction() as c:
             c.execute("UPDATE runs SET ended_at = ?, status = ?, counts = ?, report = ? WHERE id = ?",
                       (_now(), status, json.dumps(counts), json.dumps(report), run_id))
+        if self.dialect == POSTGRES:
+            self.conn.release_run(run_id)
 
     def runs(self) -> list[dict[str, Any]]:
         """Every batch run, newest first, with options, counts and report decoded."""
@@ -416,6 +433,10 @@ class Store:
     def uncertain_passages(self, thresholds: dict[str, float], n: int) -> list[dict[str, Any]]:
         """The n unreviewed passages whose score for some label is closest to that label's threshold
         (under the model that processed their document): where a reviewer's decision teaches most."""
+        if self.dialect == POSTGRES:
+            from .db import UNCERTAIN_PASSAGES_SQL
+
+            return [dict(r) for r in self.conn.execute(UNCERTAIN_PASSAGES_SQL, (json.dumps(thresholds), n))]
         rows = self.conn.execute(
             """SELECT p.id, p.doc_id, p.page, p.text, d.source, s.key AS label, s.value AS score,
                       t.value AS threshold, MIN(ABS(s.value - t.value)) AS margin
@@ -449,7 +470,7 @@ class Store:
                           (name, role, password_hash, _now()))
                 c.execute("INSERT INTO audit (at, actor, action, target, detail) VALUES (?,?,?,?,?)",
                           (_now(), "system", "user-add", name, role))
-        except sqlite3.IntegrityError as exc:
+        except self.conn.IntegrityError as exc:  # sqlite3's or psycopg's, whichever the store uses
             raise StoreError(f"there is already an account named {name!r}") from exc
 
     def set_password_hash(self, name: str, password_hash: str) -> None:
@@ -596,6 +617,7 @@ def backup_database(db: str | Path, out: str | Path, *, force: bool = False) -> 
 
     The copy is written beside `out` and renamed into place only after it passes an integrity check,
     so a failed backup never replaces a good one. Returns row counts of the copy."""
+    _refuse_postgres(db, "backup", "pg_dump -Fc DBNAME > triage.dump")
     db, out = Path(db), Path(out)
     if not db.is_file():
         raise StoreError(f"no database at {db}; check --db")
@@ -632,6 +654,7 @@ def restore_database(backup: str | Path, db: str | Path, *, force: bool = False)
     Refuses to overwrite a database that holds documents or decisions unless `force` is given. The
     restore goes through the backup API into `db`, so readers that have it open see either the old or
     the restored contents, never a mix."""
+    _refuse_postgres(db, "restore", "pg_restore --clean -d DBNAME triage.dump")
     backup, db = Path(backup), Path(db)
     if not backup.is_file():
         raise StoreError(f"no backup file at {backup}")
@@ -653,6 +676,12 @@ def restore_database(backup: str | Path, db: str | Path, *, force: bool = False)
         raise StoreError(f"cannot restore {backup} into {db}: {exc}") from exc
     Store(db).close()  # back in WAL mode, schema checked
     return counts
+
+
+def _refuse_postgres(db: str | Path, what: str, instead: str) -> None:
+    if is_postgres_url(str(db)):
+        raise StoreError(f"triage {what} works on SQLite stores only; for a PostgreSQL store use PostgreSQL's "
+                         f"own tools, e.g. `{instead}`")
 
 
 def _counts(path: str | Path) -> dict[str, int]:
