@@ -19,7 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.pdfgen import PageSpec, heading, make_image_pdf, make_pdf, para, paragraphs_from_text, title  # noqa: E402
+from tests.pdfgen import (  # noqa: E402
+    PageSpec,
+    box,
+    heading,
+    make_image_pdf,
+    make_pdf,
+    para,
+    paragraphs_from_text,
+    table,
+    title,
+)
 
 SEEDS = Path(os.environ.get("TRIAGE_SHARED") or ROOT.parent / "shared") / "seeds"  # shared/ beside the clone
 SUBJECTS = (
@@ -72,10 +82,18 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
 
-    def add(name: str, kind: str, truth: str, pages: int, header: str | None = None, footer: str | None = None):
+    def add(
+        name: str,
+        kind: str,
+        truth: str,
+        pages: int,
+        header: str | None = None,
+        footer: str | None = None,
+        **extra: object,
+    ):
         (out / f"{name}.txt").write_text(truth, encoding="utf-8")
         manifest.append(
-            {"file": f"{name}.pdf", "class": kind, "pages": pages, "header": header, "footer": footer}
+            {"file": f"{name}.pdf", "class": kind, "pages": pages, "header": header, "footer": footer, **extra}
         )
 
     for i in range(6):
@@ -106,6 +124,34 @@ def main(out: Path) -> None:
         blocks = [title(f"Flash update {i + 1}: {rng.choice(OBJECTS)}"), para(paragraph(rng, 2)), *body(rng, 14)]
         truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=2 + i % 2)])
         add(name, "title over columns", truth, _pages(out / f"{name}.pdf"))
+    for i in range(6):
+        rng = random.Random(f"fn-{i}")
+        name = f"footnote_{i}"
+        notes = [sentence(rng) for _ in range(1 + i % 3)]
+        truth = make_pdf(
+            out / f"{name}.pdf",
+            [PageSpec(body(rng, 10 + 2 * i), columns=1 + i % 3)],
+            footnotes=notes,
+            footer="Page {page}",
+        )
+        add(name, "footnotes", truth, _pages(out / f"{name}.pdf"), None, "Page {page}", footnotes=notes)
+    for i in range(6):
+        rng = random.Random(f"tb-{i}")
+        name = f"table_{i}"
+        rows = [["Location", "Incidents", "Displaced", "Access"][: 3 + i % 2]]
+        for _ in range(3 + i):
+            place = rng.choice(OBJECTS).split()[-1].capitalize()
+            rows.append([place, str(rng.randint(1, 40)), f"{rng.randint(1, 9)},{rng.randint(100, 999)}", "limited"])
+            rows[-1] = rows[-1][: len(rows[0])]
+        blocks = [title(f"Incident summary {i + 1}"), table(rows), *body(rng, 6)]
+        truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=1 + i % 3)])
+        add(name, "tables", truth, _pages(out / f"{name}.pdf"), tables=[rows])
+    for i in range(4):
+        rng = random.Random(f"bx-{i}")
+        name = f"sidebox_{i}"
+        blocks = [title(f"Situation overview {i + 1}"), box(paragraph(rng, 2)), *body(rng, 4, headings=False)]
+        truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=2 + i % 2)])
+        add(name, "side boxes", truth, _pages(out / f"{name}.pdf"))
     seed = sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else []
     for path in seed[:1]:
         text = path.read_text(encoding="utf-8")

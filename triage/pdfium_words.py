@@ -34,6 +34,7 @@ METADATA_KEYS = ("Title", "Author", "CreationDate")
 
 
 MAX_MISSING_PAGES = 50
+MAX_RULES = 600  # drawn shapes read per page (see blocks.MAX_RULES)
 
 
 class PdfiumOpenError(Exception):
@@ -48,6 +49,7 @@ class PdfPage:
     words: tuple[dict[str, Any], ...] | None  # None: the page could not be read
     error: str = ""
     truncated: bool = False  # the page held more than MAX_PAGE_CHARS glyphs; only the first were read
+    rules: tuple[tuple[float, float, float, float], ...] = ()  # drawn lines and boxes: (x0, top, x1, bottom)
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -88,11 +90,26 @@ def read_pages(pdf: pdfium.PdfDocument) -> Iterator[PdfPage]:
                 words = tuple(page_words(textpage, _Frame.of(page), limit=MAX_PAGE_CHARS))
             finally:
                 textpage.close()
-            yield PdfPage(index + 1, float(width), float(height), words, truncated=count > MAX_PAGE_CHARS)
+            rules = page_rules(page, _Frame.of(page)) if words else ()
+            yield PdfPage(
+                index + 1, float(width), float(height), words, truncated=count > MAX_PAGE_CHARS, rules=rules
+            )
         except pdfium.PdfiumError as exc:
             yield PdfPage(index + 1, 0.0, 0.0, None, str(exc) or "unreadable page")
         finally:
             page.close()
+
+
+def page_rules(page: pdfium.PdfPage, frame: _Frame, *, limit: int = MAX_RULES) -> tuple[tuple[float, ...], ...]:
+    """Bounds of the page's drawn shapes (table rules, box frames), as the page is shown; at most `limit`."""
+    out = []
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=1):
+        if len(out) >= limit:
+            break  # a chart or a map, not ruled text: the first shapes are enough to tell
+        left, bottom, right, top = obj.get_bounds()
+        x0, x1, y0, y1 = frame.box(left, bottom, right, top)
+        out.append((x0, y0, x1, y1))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
