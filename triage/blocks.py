@@ -171,7 +171,8 @@ def _footnotes(words: list[Word]) -> tuple[list[Word], list[list[list[Word]]]]:
     size = statistics.median(float(w["bottom"]) - float(w["top"]) for w in words)
     rows = rows_of(words)
     end = len(rows)
-    if end >= 2 and float(rows[-1][0]["top"]) - max(float(w["bottom"]) for w in rows[-2]) > FOOTER_GAP * size:
+    isolated = end >= 2 and float(rows[-1][0]["top"]) - max(float(w["bottom"]) for w in rows[-2]) > FOOTER_GAP * size
+    if isolated and not _starts_note(rows[-1]):
         end -= 1  # an isolated last row is a running footer; running-line removal decides about it
     start = end
     while start > 1 and _height(rows[start - 1]) < FOOTNOTE_SIZE * size:

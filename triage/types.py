@@ -79,7 +79,7 @@ class Document:
     metadata: tuple[tuple[str, str], ...] = ()  # sorted (key, value) pairs; tuple keeps it hashable
     footnotes: tuple[Footnote, ...] = ()
     tables: tuple[Table, ...] = ()
-    word_boxes: bytes = b""  # WORD_BOX records in text order; empty for text files
+    word_boxes: bytes = field(default=b"", repr=False)  # WORD_BOX records in text order; empty for text files
 
     def iter_word_boxes(self) -> Iterator[tuple[int, int, int, float, float, float, float]]:
         """(start, end, page, x0, top, x1, bottom) for each word of the text that has a box, in text order."""
