@@ -146,3 +146,20 @@ def test_store_keeps_footnotes_tables_and_boxes(tmp_path: Path) -> None:
         assert old.text == doc.text and old.footnotes == () and old.boxes_for(0, len(doc.text)) == {}
     finally:
         store.close()
+
+
+def test_line_end_hyphen_is_kept_only_when_the_joined_word_is_no_word(tmp_path: Path) -> None:
+    canvas = Canvas(str(tmp_path / "hy.pdf"), pagesize=A4, invariant=True)
+    lines = [
+        "Partners stressed the need for conflict preven-",
+        "tion in the district and asked for a cross-",
+        "border corridor, which the authorities refused.",
+    ]
+    for i, line in enumerate(lines):
+        canvas.setFont("Times-Roman", 11)
+        canvas.drawString(72, 760 - 14 * i, line)
+    canvas.showPage()
+    canvas.save()
+    doc = extract_document(tmp_path / "hy.pdf")
+    assert "conflict prevention in the district" in doc.text
+    assert "a cross-border corridor" in doc.text

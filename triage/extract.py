@@ -10,6 +10,7 @@ joined. The pure text clean-up lives in `normalise`.
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import io
 import re
@@ -71,6 +72,8 @@ _JUNK_TITLE = re.compile(
 )
 _PDF_HEADER = re.compile(rb"%PDF-\d")
 _DIGITS = re.compile(r"\d+")
+_LETTERS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+WORDS_FILE = Path(__file__).with_name("words.txt")  # made from our corpus by training/make_wordlist.py
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?#(\s*(of|/)\s*#)?[-–—\s]*$")
 
 
@@ -282,7 +285,7 @@ def _finish_pdf(
     removed = _drop_running_lines(page_lines)
     _mend_words_across_pages(page_lines)
     texts = [[line.text for line in lines] for lines in page_lines if lines] or texts
-    keep = hyphenated_words("\n".join(t for lines in texts for t in lines))
+    keep = hyphenated_words("\n".join(t for lines in texts for t in lines)) | _real_hyphens(page_lines)
     body, doc_pages, boxes = _assemble_pages(page_lines, blank, keep)
     meta = {k: clean_line(v) for k, v in metadata.items() if clean_line(v)}
     first_line = next(lines[0] for lines in texts if lines)
@@ -364,6 +367,40 @@ def _drop_running_lines(page_lines: list[list[Line] | None]) -> int:
                     if index == 0 and lines:
                         lines[0] = lines[0]._replace(new_paragraph=True)
     return removed
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    try:
+        return frozenset(WORDS_FILE.read_text(encoding="utf-8").split())
+    except OSError:
+        return frozenset()  # without the list, the document's own words still decide
+
+
+def _real_hyphens(page_lines: Sequence[list[Line] | None]) -> frozenset[str]:
+    """Compounds broken at a line-end hyphen that is real: joined they make no word, apart both are words.
+
+    Words are those of our corpus and those the document prints whole inside a line ("cross-" + "border"
+    keeps its hyphen; "preven-" + "tion" is joined, since "prevention" is a word and "tion" is not).
+    """
+    lines = [line.text for page in page_lines if page for line in page]
+    words = set(_vocabulary())
+    for text in lines:
+        inner = text.split()[1:-1]  # a line's first and last tokens may be halves of a broken word
+        for token in inner:
+            words.update(part for m in _LETTERS.finditer(token.lower()) for part in m.group(0).split("-"))
+    keep = set()
+    for a, b in pairwise(lines):
+        if not is_line_end_hyphen(a, b):
+            continue
+        head, tail = _LETTERS.search(a[::-1]), _LETTERS.match(b)
+        if not head or not tail:
+            continue
+        left, right = head.group(0)[::-1].lower(), tail.group(0).lower()
+        last = left.rsplit("-", 1)[-1]
+        if last + right not in words and last in words and right.split("-")[0] in words:
+            keep.add(f"{left}-{right}")
+    return frozenset(keep)
 
 
 def _running_key(line: str) -> str:
