@@ -152,6 +152,13 @@ def main(out: Path) -> None:
         blocks = [title(f"Situation overview {i + 1}"), box(paragraph(rng, 2)), *body(rng, 4, headings=False)]
         truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=2 + i % 2)])
         add(name, "side boxes", truth, _pages(out / f"{name}.pdf"))
+    for i in range(4):
+        rng = random.Random(f"sp-{i}")
+        name = f"spacing_{i}"
+        heading_text = f"Summary of week {i + 20}"
+        paras = [paragraph(rng) for _ in range(5)]
+        _lost_spaces_pdf(out / f"{name}.pdf", heading_text, paras, rng)
+        add(name, "lost spaces", "\n\n".join([heading_text, *paras]), 1)
     seed = sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else []
     for path in seed[:1]:
         text = path.read_text(encoding="utf-8")
@@ -166,6 +173,36 @@ def main(out: Path) -> None:
         add(f"scan_{i}", "scanned", " ".join(lines), 1)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     print(f"wrote {len(manifest)} PDFs with ground truth to {out}")
+
+
+def _lost_spaces_pdf(path: Path, heading_text: str, paras: list[str], rng: random.Random) -> None:
+    """A page whose PDF positions words instead of printing spaces, some too close to read as a space,
+    under a letter-spaced heading: the faults that merge words ("thecouncil") or split them ("S u m")."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A4, invariant=True)
+    text = canvas.beginText(56, A4[1] - 70)
+    text.setFont("Helvetica-Bold", 12)
+    text.setCharSpace(4)
+    text.textOut(heading_text)
+    text.setCharSpace(0)  # character spacing is graphics state: it would carry on into the body
+    canvas.drawText(text)
+    y, size, width = A4[1] - 100, 10.0, A4[0] - 112
+    canvas.setFont("Times-Roman", size)
+    for paragraph_text in paras:
+        x = 56.0
+        for word in paragraph_text.split():
+            w = stringWidth(word, "Times-Roman", size)
+            if x + w > 56 + width:
+                x, y = 56.0, y - 12.5
+            canvas.drawString(x, y, word)
+            # A third of the gaps are 1.3 pt: narrower than a space, wider than kerning.
+            x += w + (1.3 if rng.random() < 0.33 else 2.5)
+        y -= 20
+    canvas.showPage()
+    canvas.save()
 
 
 def _pages(path: Path) -> int:

@@ -163,3 +163,44 @@ def test_line_end_hyphen_is_kept_only_when_the_joined_word_is_no_word(tmp_path: 
     doc = extract_document(tmp_path / "hy.pdf")
     assert "conflict prevention in the district" in doc.text
     assert "a cross-border corridor" in doc.text
+
+
+def _w(text: str, x0: float, **extra: object) -> dict[str, object]:
+    return {"text": text, "x0": x0, "x1": x0 + 5 * len(text), "top": 100.0, "bottom": 111.0, **extra}
+
+
+def test_lost_spaces_are_split_only_into_known_words() -> None:
+    from triage.spacing import mend_spacing
+
+    words = frozenset({"in", "violation", "of", "the", "ceasefire", "market"})
+    merged = _w("violationoftheceasefire", 10, gaps=(9, 11, 14))
+    name = _w("Kaduglimarket", 200, gaps=(7,))  # "Kadugli" is not in the list: better whole than wrong
+    known = _w("ceasefire", 300, gaps=(5,))  # a wide kern inside a known word is not a space
+    out = mend_spacing([merged, name, known], words)
+    assert [w["text"] for w in out] == ["violation", "of", "the", "ceasefire", "Kaduglimarket", "ceasefire"]
+    assert out[0]["x0"] == 10 and out[3]["x1"] == merged["x1"] and out[1]["x0"] < out[2]["x0"]
+    assert mend_spacing([merged], frozenset()) == [merged]  # no word list: nothing is guessed
+
+
+def test_letter_spaced_heading_is_joined_but_spaced_letters_are_not() -> None:
+    from triage.spacing import mend_spacing
+
+    spaced = [_w(c, 10 + 9 * i) for i, c in enumerate("SUMMARY")]
+    spaced[-1]["spaced"] = True
+    words = [*spaced, _w("a", 80, spaced=True), _w("b", 90, spaced=True), _w("list", 100)]
+    assert [w["text"] for w in mend_spacing(words, frozenset({"list"}))] == ["SUMMARY", "a", "b", "list"]
+
+
+def test_pdf_that_lost_its_spaces_reads_as_words(tmp_path: Path) -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    canvas = Canvas(str(tmp_path / "sp.pdf"), pagesize=A4, invariant=True)
+    canvas.setFont("Times-Roman", 10)
+    x = 72.0
+    for i, word in enumerate("Security forces blocked access to the regional hospital in violation of".split()):
+        canvas.drawString(x, 700, word)
+        x += stringWidth(word, "Times-Roman", 10) + (1.3 if i % 2 else 2.5)  # every other gap too narrow
+    canvas.showPage()
+    canvas.save()
+    doc = extract_document(tmp_path / "sp.pdf")
+    assert doc.text == "Security forces blocked access to the regional hospital in violation of"

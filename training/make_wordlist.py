@@ -15,7 +15,8 @@ import typer
 
 ROOT = Path(__file__).resolve().parents[1]
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-MIN_COUNT = 2  # a word seen once may be a typo or a broken word in the source
+MIN_COUNT = 1  # the corpus is small (about 95,000 words); rare words are still words
+SINGLE_LETTER_WORDS = ("a", "i")
 
 
 def main(
@@ -26,7 +27,8 @@ def main(
     for line in corpus.read_text(encoding="utf-8").splitlines():
         if line.strip():
             for m in _WORD.finditer(json.loads(line)["text"].lower()):
-                counts.update(part for part in m.group(0).split("-") if len(part) >= 2)
+                parts = m.group(0).split("-")
+                counts.update(p for p in parts if len(p) >= 2 or p in SINGLE_LETTER_WORDS)
     words = sorted(w for w, n in counts.items() if n >= MIN_COUNT)
     out.write_text("\n".join(words) + "\n", encoding="utf-8")
     typer.echo(f"wrote {len(words)} words to {out}")

@@ -187,7 +187,9 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
                     truncated.append(str(page.number))
                 if sum(not w["upright"] for w in page.words) > len(page.words) / 2:
                     hard.append(page.number)  # mostly rotated text: pdfplumber groups it into words
-                page_lines.append(read_page(page.words, page.width, page.height, rules=page.rules))
+                page_lines.append(
+                    read_page(page.words, page.width, page.height, rules=page.rules, vocabulary=_vocabulary())
+                )
             n_pages = len(page_lines)
         except pdfium_words.PdfiumOpenError:
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")

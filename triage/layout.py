@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from .blocks import PageBlocks, TableBlock, rows_of, split_blocks
 from .normalise import clean_line, join_lines
+from .spacing import mend_spacing
 
 MIN_COLUMN_FRACTION = 0.10  # a column narrower than this share of the text width is not split off
 GAP_SPLIT = 1.0  # a horizontal gap wider than this many line heights separates two fragments of a row
@@ -66,11 +67,17 @@ def layout_page(words: Sequence[dict[str, Any]], width: float, height: float) ->
 
 
 def read_page(
-    words: Sequence[dict[str, Any]], width: float, height: float, *, rules: Sequence[tuple[float, ...]] = ()
+    words: Sequence[dict[str, Any]],
+    width: float,
+    height: float,
+    *,
+    rules: Sequence[tuple[float, ...]] = (),
+    vocabulary: frozenset[str] = frozenset(),
 ) -> list[Line]:
     """A page's lines in reading order with their word boxes: running text with tables in place, then
-    side boxes, then footnotes (kind "footnote", which the caller keeps out of the body)."""
-    words = _visible_words(words, width, height)
+    side boxes, then footnotes (kind "footnote", which the caller keeps out of the body). With a
+    `vocabulary`, words that lost a space or were letter-spaced are mended (`spacing`)."""
+    words = mend_spacing(_visible_words(words, width, height), vocabulary)
     if not words:
         return []
     blocks = split_blocks(words, rules, width, height)  # type: ignore[arg-type]

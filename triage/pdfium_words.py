@@ -25,6 +25,7 @@ import pypdfium2.raw as pdfium_c
 # page as shown; the font size PDFium reports can be 1 when a text matrix does the scaling.
 WORD_GAP = 0.18  # a gap wider than this share of the size between two glyphs separates words
 SIZE_JUMP = 0.75  # a glyph smaller than this share of its neighbour's size starts a word of its own
+LOST_SPACE = 0.08  # a gap inside a word wider than this share of the size may be a lost space
 DUPLICATE = 0.07  # a repeated glyph within this share of its size of the last one is an overprint
 # (pdfplumber uses 1 pt; "tt" in 10 pt type sits 3 pt apart, so the share must stay well below 0.25)
 SOFT_HYPHENS = "\x02\xad"
@@ -167,6 +168,8 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
     x0 = x1 = top = bottom = size = 0.0
     upright = True
     last_char, last_x0, last_top = "", 0.0, 0.0  # the previous glyph, to spot overprints
+    lost = 0.0  # a gap inside the current word wider than this may be a lost space
+    gaps: list[int] = []  # before which glyphs of the current word such gaps fall
     for i in range(count):
         char = text[i]
         if char == "\ufffe":  # FPDFText_GetText's stand-in for a line-end hyphen (and for unknowns)
@@ -178,7 +181,7 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
             # A space ends a word. PDFium's own inserted spaces and line breaks (generated) do not:
             # our geometry decides there, since PDFium inserts them where the PDF merely kerns.
             if chars and generated(raw, i) != 1:
-                yield _word(chars, x0, x1, top, bottom, upright)
+                yield _word(chars, x0, x1, top, bottom, upright, gaps, spaced=True)
                 chars = []
             continue
         elif char == "\ufffe":
@@ -210,9 +213,11 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
                 or small < SIZE_JUMP * big
                 or not (top <= (c_top + c_bottom) / 2 <= bottom or c_top <= (top + bottom) / 2 <= c_bottom)
             ):
-                yield _word(chars, x0, x1, top, bottom, upright)
+                yield _word(chars, x0, x1, top, bottom, upright, gaps)
                 chars = []
             else:
+                if c_x0 - x1 > lost:
+                    gaps.append(len(chars))
                 if c_x1 > x1:
                     x1 = c_x1
                 if c_top < top:
@@ -221,6 +226,7 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
                     bottom = c_bottom
         if not chars:
             x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, c_size
+            lost, gaps = LOST_SPACE * c_size, []
             # One angle per word: rotated text also breaks the geometric tests above, so a word rarely
             # mixes directions, and asking per glyph would cost a C call each.
             angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # clockwise, in user space; -1 when unknown
@@ -228,7 +234,7 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
             upright = angle < 0 or shown < 0.01 or shown > 2 * math.pi - 0.01
         chars.append(char)
     if chars:
-        yield _word(chars, x0, x1, top, bottom, upright)
+        yield _word(chars, x0, x1, top, bottom, upright, gaps)
 
 
 def _page_text(raw: Any, count: int) -> str:
@@ -243,5 +249,20 @@ def _page_text(raw: Any, count: int) -> str:
     return "".join(chr(code) if 0 < code < 0x110000 else "\ufffe" for code in codes)
 
 
-def _word(chars: list[str], x0: float, x1: float, top: float, bottom: float, upright: bool) -> dict[str, Any]:
-    return {"text": "".join(chars), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "upright": upright}
+def _word(
+    chars: list[str],
+    x0: float,
+    x1: float,
+    top: float,
+    bottom: float,
+    upright: bool,
+    gaps: list[int] | None = None,
+    *,
+    spaced: bool = False,
+) -> dict[str, Any]:
+    word = {"text": "".join(chars), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "upright": upright}
+    if gaps:
+        word["gaps"] = tuple(gaps)  # where a space may have been lost: `spacing` asks the word list
+    if spaced:
+        word["spaced"] = True  # a space glyph followed: letter-spaced text ends a word here
+    return word
