@@ -2,9 +2,10 @@
 
 PDF pages are read by PDFium (`pdfium_words`: glyph boxes -> words, about 10x faster than pdfminer);
 pdfplumber's `extract_words` is the fallback when PDFium refuses a file and for pages of rotated text.
-`layout.layout_page` turns the words' boxes into lines in reading order (columns detected from a vertical
-gutter) and marks paragraph breaks; here running headers and footers are dropped across pages and the pages
-joined. The pure text clean-up lives in `normalise`.
+`layout.read_page` turns the words' boxes into lines in reading order (columns detected from a vertical
+gutter; tables, side boxes and footnotes set apart by `blocks`; spacing mended by `spacing`) and marks
+paragraph breaks; here footnotes and tables are collected, running headers and footers dropped across
+pages, and the pages joined, each word keeping its page and box. The pure text clean-up lives in `normalise`.
 """
 
 from __future__ import annotations
