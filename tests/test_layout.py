@@ -204,3 +204,22 @@ def test_pdf_that_lost_its_spaces_reads_as_words(tmp_path: Path) -> None:
     canvas.save()
     doc = extract_document(tmp_path / "sp.pdf")
     assert doc.text == "Security forces blocked access to the regional hospital in violation of"
+
+
+def test_footnote_marker_read_into_the_first_word_is_split_off() -> None:
+    from triage.blocks import split_blocks
+
+    def row(texts: list[str], top: float, size: float) -> list[dict[str, object]]:
+        return [
+            {"text": t, "x0": 60.0 + 40 * i, "x1": 95.0 + 40 * i, "top": top, "bottom": top + size}
+            for i, t in enumerate(texts)
+        ]
+
+    body = [w for r in range(10) for w in row(["running", "text", "of", "the", "report"], 100 + 14 * r, 11.5)]
+    notes = row(["1", "First", "note."], 700, 9.2) + row(["2A", "force", "of", "guards."], 710, 9.2)
+    blocks = split_blocks(body + notes, (), 595, 842)
+    assert [[w["text"] for r in note for w in r] for note in blocks.footnotes] == [
+        ["1", "First", "note."],
+        ["2", "A", "force", "of", "guards."],
+    ]
+    assert len(blocks.words) == len(body)

@@ -25,6 +25,7 @@ NOTE_GAP = 0.8  # rows of the footnote area are closer together than this share 
 FOOTER_GAP = 1.5  # a last row this many sizes below the rest is a running footer, not a footnote
 
 _MARKER = re.compile(r"^(\(?\d{1,3}[.)]?|[*†‡§¶]{1,3})$")
+_GLUED_MARKER = re.compile(r"^(\d{1,3})([A-Z“\"(].*)$")  # "2A force": a raised marker read into the word
 
 Word = dict[str, Any]
 Box = tuple[float, float, float, float]
@@ -171,12 +172,14 @@ def _footnotes(words: list[Word]) -> tuple[list[Word], list[list[list[Word]]]]:
     size = statistics.median(float(w["bottom"]) - float(w["top"]) for w in words)
     rows = rows_of(words)
     end = len(rows)
-    isolated = end >= 2 and float(rows[-1][0]["top"]) - max(float(w["bottom"]) for w in rows[-2]) > FOOTER_GAP * size
+    last_gap = float(rows[-1][0]["top"]) - max(float(w["bottom"]) for w in rows[-2]) if end >= 2 else 0.0
+    isolated = last_gap > FOOTER_GAP * size
     if isolated and not _starts_note(rows[-1]):
         end -= 1  # an isolated last row is a running footer; running-line removal decides about it
     start = end
     while start > 1 and _height(rows[start - 1]) < FOOTNOTE_SIZE * size:
         start -= 1
+    detached = {id(row): w for row in rows[start:end] if (w := _detach_marker(row)) is not None}
     while start < end and not _starts_note(rows[start]):
         start += 1
     if start >= end or start == 0:
@@ -191,6 +194,8 @@ def _footnotes(words: list[Word]) -> tuple[list[Word], list[list[list[Word]]]]:
         notes[-1].append(row)
     markers = {_marker_key(note[0][0]["text"]) for note in notes}
     taken = {id(w) for note in notes for row in note for w in row}
+    # The word split by _detach_marker goes with its note; in a row left to the body it stays whole.
+    taken |= {id(detached[id(row)]) for note in notes for row in note if id(row) in detached}
     # The in-text markers of these notes are set small and raised; they are not words of the sentence.
     body = [
         w
@@ -202,6 +207,19 @@ def _footnotes(words: list[Word]) -> tuple[list[Word], list[list[list[Word]]]]:
         )
     ]
     return body, notes
+
+
+def _detach_marker(row: list[Word]) -> Word | None:
+    """Split a footnote marker glued to the note's first word ("2A force" -> "2", "A force"); returns the
+    word that was split, if any."""
+    m = _GLUED_MARKER.match(str(row[0]["text"]))
+    if not m:
+        return None
+    w = row[0]
+    x0, x1, n = float(w["x0"]), float(w["x1"]), len(str(w["text"]))
+    cut = x0 + (x1 - x0) * len(m.group(1)) / n
+    row[0:1] = [{**w, "text": m.group(1), "x1": cut}, {**w, "text": m.group(2), "x0": cut}]
+    return w
 
 
 def _starts_note(row: Sequence[Word]) -> bool:
