@@ -223,3 +223,14 @@ def test_footnote_marker_read_into_the_first_word_is_split_off() -> None:
         ["2", "A", "force", "of", "guards."],
     ]
     assert len(blocks.words) == len(body)
+
+
+def test_pdfplumber_fallback_finds_the_same_tables_and_footnotes(tmp_path: Path) -> None:
+    from triage.extract import _extract_pdf
+
+    blocks = [title("Weekly update"), table(ROWS), para(BODY)]
+    make_pdf(tmp_path / "f.pdf", [PageSpec(blocks)], footnotes=["Source: partners on the ground."])
+    doc = _extract_pdf((tmp_path / "f.pdf").read_bytes(), "id", "f.pdf", engine="pdfplumber")
+    assert [t.rows for t in doc.tables] == [tuple(ROWS)]
+    assert [(f.marker, f.text) for f in doc.footnotes] == [("1", "Source: partners on the ground.")]
+    assert "partners on the ground" not in doc.text and doc.word_boxes
