@@ -234,3 +234,11 @@ def test_pdfplumber_fallback_finds_the_same_tables_and_footnotes(tmp_path: Path)
     assert [t.rows for t in doc.tables] == [tuple(ROWS)]
     assert [(f.marker, f.text) for f in doc.footnotes] == [("1", "Source: partners on the ground.")]
     assert "partners on the ground" not in doc.text and doc.word_boxes
+
+
+def test_running_footer_is_dropped_even_when_a_side_box_ends_the_page(tmp_path: Path) -> None:
+    specs = [PageSpec([box(f"Box {i}: key figures for week {i} of the response."), para(BODY)]) for i in range(3)]
+    truth = make_pdf(tmp_path / "rf.pdf", specs, header="Flash update | Northern Region", footer="Page {page}")
+    doc = extract_document(tmp_path / "rf.pdf")
+    assert "Northern Region" not in doc.text and "Page 2" not in doc.text
+    assert sorted(doc.text.split()) == sorted(truth.split())

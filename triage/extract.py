@@ -349,16 +349,22 @@ def _drop_running_lines(page_lines: list[list[Line] | None]) -> int:
     pages = [lines for lines in page_lines if lines]
     removed = 0
     for _ in range(2):  # a header may be two rows (title, then date or page number)
-        pages = [lines for lines in pages if lines]
-        keys = Counter(
-            key for lines in pages for key in {_running_key(lines[0].text), _running_key(lines[-1].text)}
-        )
+        pages = [lines for lines in pages if _ends(lines)]
+        keys = Counter(key for lines in pages for key in {_running_key(lines[i].text) for i in _ends(lines)})
         for lines in pages:
-            for index in (0, -1):
-                if not lines or lines[index].kind != "body":
-                    continue
+            # The first and last lines of running text: side boxes and tables are read after or among it.
+            for end in ("first", "last"):
+                ends = _ends(lines)
+                if not ends:
+                    break
+                index = ends[0] if end == "first" else ends[-1]
+                body = [i for i, line in enumerate(lines) if line.kind == "body"]
+                following = body[body.index(index) + 1] if body.index(index) + 1 < len(body) else None
                 # Headers and footers stand alone; a line that runs on into a paragraph is body text.
-                alone = lines[index].new_paragraph if index == -1 else len(lines) == 1 or lines[1].new_paragraph
+                if end == "last":
+                    alone = lines[index].new_paragraph
+                else:
+                    alone = following is None or lines[following].new_paragraph
                 if not alone:
                     continue
                 key = _running_key(lines[index].text)
@@ -367,9 +373,15 @@ def _drop_running_lines(page_lines: list[list[Line] | None]) -> int:
                 if repeated or _PAGE_NUMBER.match(key):
                     lines.pop(index)
                     removed += 1
-                    if index == 0 and lines:
-                        lines[0] = lines[0]._replace(new_paragraph=True)
+                    if end == "first" and following is not None:
+                        lines[following - 1] = lines[following - 1]._replace(new_paragraph=True)
     return removed
+
+
+def _ends(lines: list[Line] | None) -> tuple[int, ...]:
+    """Indices of the first and last lines of running text on a page (empty if it has none)."""
+    body = [i for i, line in enumerate(lines or ()) if line.kind == "body"]
+    return (body[0], body[-1]) if body else ()
 
 
 @functools.cache
