@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 import statistics
+import struct
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, NamedTuple
@@ -31,12 +32,40 @@ CELL_SEPARATOR = " | "
 WordBox = tuple[str, float, float, float, float]  # (text, x0, top, x1, bottom)
 
 
+_BOX = struct.Struct("<4f")
+
+
+@dataclass(frozen=True, slots=True)
+class Boxes:
+    """A line's words and their boxes, packed (16 bytes a word besides its text): a long report's lines
+    are all held until running headers are known, and tuples of floats cost about 200 bytes a word."""
+
+    texts: tuple[str, ...] = ()
+    packed: bytes = b""
+
+    @classmethod
+    def of(cls, boxes: Iterable[WordBox]) -> Boxes:
+        items = list(boxes)
+        return cls(tuple(b[0] for b in items), b"".join(_BOX.pack(*b[1:]) for b in items))
+
+    def __iter__(self) -> Iterator[WordBox]:
+        for text, (x0, top, x1, bottom) in zip(self.texts, _BOX.iter_unpack(self.packed)):
+            yield (text, x0, top, x1, bottom)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, part: slice) -> Boxes:
+        start, stop, _ = part.indices(len(self.texts))
+        return Boxes(self.texts[start:stop], self.packed[start * _BOX.size : stop * _BOX.size])
+
+
 class Line(NamedTuple):
     """One output line: its text, whether it starts a paragraph, its words' boxes, and what block it is in."""
 
     text: str
     new_paragraph: bool
-    words: tuple[WordBox, ...] = ()
+    words: Boxes | tuple[WordBox, ...] = ()
     kind: str = "body"  # "body" | "table" (one line per row) | "box" (a side box) | "footnote"
     cells: tuple[str, ...] = ()  # a table row's cells
 
@@ -126,7 +155,7 @@ def _order(words: Sequence[dict[str, Any]], tables: list[_Frag]) -> list[Line]:
                 continue
             if j == 0:
                 brk = not (out and i > 0 and out[-1].kind == "body" and _continues(out[-1].text, line.text))
-            out.append(Line(line.text, brk or after_table, line.words))
+            out.append(Line(line.text, brk or after_table, Boxes.of(line.words)))
             after_table = False
     return out
 
@@ -141,7 +170,7 @@ def _table_lines(table: TableBlock) -> list[Line]:
     out = []
     for r, row in enumerate(table.rows):
         cells = tuple(_join_words(cell) for cell in row)
-        boxes = tuple(_box(w) for cell in row for w in cell)
+        boxes = Boxes.of(_box(w) for cell in row for w in cell)
         out.append(Line(CELL_SEPARATOR.join(cells), r == 0, boxes, "table", cells))
     return out
 
@@ -150,7 +179,7 @@ def _footnote_lines(blocks: PageBlocks) -> list[Line]:
     out = []
     for note in blocks.footnotes:
         for r, row in enumerate(note):
-            out.append(Line(_join_words(row), r == 0, tuple(_box(w) for w in row), "footnote"))
+            out.append(Line(_join_words(row), r == 0, Boxes.of(_box(w) for w in row), "footnote"))
     return out
 
 
