@@ -176,7 +176,9 @@ class _Writer:
         style = STYLES["footnote"]
         width = PAGE_WIDTH - 2 * MARGIN_X
         lines = [
-            line for i, note in enumerate(self.footnotes, start=1) for line in wrap(f"{i} {note}", style.font, style.size, width)
+            line
+            for i, note in enumerate(self.footnotes, start=1)
+            for line in wrap(f"{i} {note}", style.font, style.size, width)
         ]
         y = 46.0 + style.leading * len(lines)
         self.canvas.line(MARGIN_X, y + 8, MARGIN_X + 120, y + 8)

@@ -95,7 +95,8 @@ def _regions(rules: Sequence[Box], width: float, height: float) -> list[tuple[Bo
         groups.setdefault(find(i), []).append(shape)
     out = []
     for group in groups.values():
-        box = (min(r[0] for r in group), min(r[1] for r in group), max(r[2] for r in group), max(r[3] for r in group))
+        x0s, tops, x1s, bottoms = zip(*group)
+        box = (min(x0s), min(tops), max(x1s), max(bottoms))
         w, h = box[2] - box[0], box[3] - box[1]
         if w < MIN_REGION[0] or h < MIN_REGION[1] or w * h > MAX_REGION_SHARE * width * height:
             continue

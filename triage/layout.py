@@ -92,7 +92,8 @@ class _Frag:
 
 def layout_page(words: Sequence[dict[str, Any]], width: float, height: float) -> list[tuple[str, bool]]:
     """Order a page's words into (line text, starts a new paragraph) pairs."""
-    return [(line.text, line.new_paragraph) for line in read_page(words, width, height) if line.kind != "footnote"]
+    lines = read_page(words, width, height)
+    return [(line.text, line.new_paragraph) for line in lines if line.kind != "footnote"]
 
 
 def read_page(

@@ -59,7 +59,8 @@ def _split_lost_space(w: Word, vocabulary: frozenset[str]) -> tuple[Word, ...]:
     x0, x1 = float(w["x0"]), float(w["x1"])
     share = (x1 - x0) / len(text)  # glyph widths are not kept; share the box out by letters
     return tuple(
-        {**w, "text": text[a:b], "x0": x0 + a * share, "x1": x0 + b * share, "gaps": ()} for a, b in reversed(bounds)
+        {**w, "text": text[a:b], "x0": x0 + a * share, "x1": x0 + b * share, "gaps": ()}
+        for a, b in reversed(bounds)
     )
 
 
