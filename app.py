@@ -32,13 +32,15 @@ def load_pipeline(config: Config) -> Pipeline:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def page_png(db: str, doc_id: str, page: int, passage: str) -> bytes | None:
+def page_png(db: str, doc_id: str, page: int, passage: str, start: int = 0, end: int = 0) -> bytes | None:
     """The source page with the passage outlined (cached: re-rendering on every click would be slow)."""
     from triage.pages import render_page
 
     with open_store(db) as store:
         data = store.source_bytes(doc_id)
-    return render_page(data, page, passage=passage).png if data else None
+        # The words' own boxes where extraction kept them; older documents fall back to a text search.
+        boxes = store.document(doc_id).boxes_for(start, end).get(page) if data and end > start else None
+    return render_page(data, page, passage=passage, boxes=boxes).png if data else None
 
 
 # -- session -------------------------------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[d
         if doc.media_type == "application/pdf":
             with st.expander(f"Source page {p.page}"):
                 try:
-                    png = page_png(store.path, doc.id, p.page, p.text)
+                    png = page_png(store.path, doc.id, p.page, p.text, p.start, p.end)
                 except TriageError as exc:
                     st.warning(str(exc))
                 else:

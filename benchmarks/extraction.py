@@ -7,6 +7,8 @@ Usage:
 
 Accuracy is 1 - (word-level Levenshtein distance / length of the longer word sequence) against the ground
 truth. A header/footer leak is a page whose running header or footer text appears in the extracted body.
+Footnote separation is the share of footnote words kept out of the body and found among the document's
+footnotes; table cell accuracy is the share of ground-truth cells read exactly into `Document.tables`.
 `--real DIR` adds real PDFs (no ground truth): speed, and whether each file reads at all.
 """
 
@@ -47,6 +49,24 @@ def ours(path: Path) -> tuple[str, list[str]]:
     except ExtractionError:
         return "", []
     return doc.text, [doc.text[p.start : p.end] for p in doc.pages]
+
+
+def footnote_separation(doc_text: str, notes: list[str], found: list[str]) -> tuple[int, int]:
+    """(footnote words set apart, footnote words): a note counts when it is in the notes and not the body."""
+    body, kept = " ".join(doc_text.split()), " ".join(" ".join(found).split())
+    apart = sum(len(n.split()) for n in notes if " ".join(n.split()) not in body and " ".join(n.split()) in kept)
+    return apart, sum(len(n.split()) for n in notes)
+
+
+def table_cells(truth: list[list[list[str]]], got: list[tuple[tuple[str, ...], ...]]) -> tuple[int, int]:
+    """(cells read exactly, cells): tables compared in page order, cell by cell."""
+    right = total = 0
+    for t, g in zip(truth, [*got, *[()] * len(truth)]):
+        for r, row in enumerate(t):
+            for c, cell in enumerate(row):
+                total += 1
+                right += r < len(g) and c < len(g[r]) and " ".join(g[r][c].split()) == cell
+    return right, total
 
 
 def pdftotext(path: Path) -> str:
@@ -102,7 +122,15 @@ def main() -> None:
     t_pt, pt_texts = timed(pdftotext, paths) if have_pdftotext else (float("nan"), {})
     t_pl, pl_texts = timed(plumber, paths)
     leak_pages = hf_pages = 0
+    notes_apart = notes_total = cells_right = cells_total = 0
     for path, m in entries:
+        if m.get("footnotes") or m.get("tables"):
+            doc = extract_document(path)
+            a, b = footnote_separation(doc.text, m.get("footnotes", []), [f.text for f in doc.footnotes])
+            c, d = table_cells(m.get("tables", []), [t.rows for t in doc.tables])
+            notes_apart, notes_total, cells_right, cells_total = (
+                notes_apart + a, notes_total + b, cells_right + c, cells_total + d
+            )
         truth = (path.with_suffix(".txt")).read_text(encoding="utf-8")
         by_class[m["class"]].append(accuracy(truth, texts[path]))
         if have_pdftotext:
@@ -121,6 +149,9 @@ def main() -> None:
     digital = [s for k, v in by_class.items() if k != "scanned" for s in v]
     print(f"{'born-digital, all':22} {len(digital):5d} {statistics.mean(digital):8.4f}")
     print(f"header/footer leak: {leak_pages} of {hf_pages} pages ({100 * leak_pages / max(hf_pages, 1):.1f}%)")
+    print(f"footnote separation: {notes_apart} of {notes_total} footnote words kept out of the body "
+          f"({notes_apart / max(notes_total, 1):.4f})")
+    print(f"table cell accuracy: {cells_right} of {cells_total} cells ({cells_right / max(cells_total, 1):.4f})")
 
     pages = sum(m["pages"] for _, m in entries if m["class"] != "scanned")
     digital_paths = [p for p, m in entries if m["class"] != "scanned"]

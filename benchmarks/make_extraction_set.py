@@ -19,7 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.pdfgen import PageSpec, heading, make_image_pdf, make_pdf, para, paragraphs_from_text, title  # noqa: E402
+from tests.pdfgen import (  # noqa: E402
+    PageSpec,
+    box,
+    heading,
+    make_image_pdf,
+    make_pdf,
+    para,
+    paragraphs_from_text,
+    table,
+    title,
+)
 
 SEEDS = Path(os.environ.get("TRIAGE_SHARED") or ROOT.parent / "shared") / "seeds"  # shared/ beside the clone
 SUBJECTS = (
@@ -72,10 +82,18 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
 
-    def add(name: str, kind: str, truth: str, pages: int, header: str | None = None, footer: str | None = None):
+    def add(
+        name: str,
+        kind: str,
+        truth: str,
+        pages: int,
+        header: str | None = None,
+        footer: str | None = None,
+        **extra: object,
+    ):
         (out / f"{name}.txt").write_text(truth, encoding="utf-8")
         manifest.append(
-            {"file": f"{name}.pdf", "class": kind, "pages": pages, "header": header, "footer": footer}
+            {"file": f"{name}.pdf", "class": kind, "pages": pages, "header": header, "footer": footer, **extra}
         )
 
     for i in range(6):
@@ -106,6 +124,41 @@ def main(out: Path) -> None:
         blocks = [title(f"Flash update {i + 1}: {rng.choice(OBJECTS)}"), para(paragraph(rng, 2)), *body(rng, 14)]
         truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=2 + i % 2)])
         add(name, "title over columns", truth, _pages(out / f"{name}.pdf"))
+    for i in range(6):
+        rng = random.Random(f"fn-{i}")
+        name = f"footnote_{i}"
+        notes = [sentence(rng) for _ in range(1 + i % 3)]
+        truth = make_pdf(
+            out / f"{name}.pdf",
+            [PageSpec(body(rng, 10 + 2 * i), columns=1 + i % 3)],
+            footnotes=notes,
+            footer="Page {page}",
+        )
+        add(name, "footnotes", truth, _pages(out / f"{name}.pdf"), None, "Page {page}", footnotes=notes)
+    for i in range(6):
+        rng = random.Random(f"tb-{i}")
+        name = f"table_{i}"
+        rows = [["Location", "Incidents", "Displaced", "Access"][: 3 + i % 2]]
+        for _ in range(3 + i):
+            place = rng.choice(OBJECTS).split()[-1].capitalize()
+            rows.append([place, str(rng.randint(1, 40)), f"{rng.randint(1, 9)},{rng.randint(100, 999)}", "limited"])
+            rows[-1] = rows[-1][: len(rows[0])]
+        blocks = [title(f"Incident summary {i + 1}"), table(rows), *body(rng, 6)]
+        truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=1 + i % 3)])
+        add(name, "tables", truth, _pages(out / f"{name}.pdf"), tables=[rows])
+    for i in range(4):
+        rng = random.Random(f"bx-{i}")
+        name = f"sidebox_{i}"
+        blocks = [title(f"Situation overview {i + 1}"), box(paragraph(rng, 2)), *body(rng, 4, headings=False)]
+        truth = make_pdf(out / f"{name}.pdf", [PageSpec(blocks, columns=2 + i % 2)])
+        add(name, "side boxes", truth, _pages(out / f"{name}.pdf"))
+    for i in range(4):
+        rng = random.Random(f"sp-{i}")
+        name = f"spacing_{i}"
+        heading_text = f"Summary of week {i + 20}"
+        paras = [paragraph(rng) for _ in range(5)]
+        _lost_spaces_pdf(out / f"{name}.pdf", heading_text, paras, rng)
+        add(name, "lost spaces", "\n\n".join([heading_text, *paras]), 1)
     seed = sorted(SEEDS.glob("*.txt")) if SEEDS.exists() else []
     for path in seed[:1]:
         text = path.read_text(encoding="utf-8")
@@ -120,6 +173,36 @@ def main(out: Path) -> None:
         add(f"scan_{i}", "scanned", " ".join(lines), 1)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     print(f"wrote {len(manifest)} PDFs with ground truth to {out}")
+
+
+def _lost_spaces_pdf(path: Path, heading_text: str, paras: list[str], rng: random.Random) -> None:
+    """A page whose PDF positions words instead of printing spaces, some too close to read as a space,
+    under a letter-spaced heading: the faults that merge words ("thecouncil") or split them ("S u m")."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A4, invariant=True)
+    text = canvas.beginText(56, A4[1] - 70)
+    text.setFont("Helvetica-Bold", 12)
+    text.setCharSpace(4)
+    text.textOut(heading_text)
+    text.setCharSpace(0)  # character spacing is graphics state: it would carry on into the body
+    canvas.drawText(text)
+    y, size, width = A4[1] - 100, 10.0, A4[0] - 112
+    canvas.setFont("Times-Roman", size)
+    for paragraph_text in paras:
+        x = 56.0
+        for word in paragraph_text.split():
+            w = stringWidth(word, "Times-Roman", size)
+            if x + w > 56 + width:
+                x, y = 56.0, y - 12.5
+            canvas.drawString(x, y, word)
+            # A third of the gaps are 1.3 pt: narrower than a space, wider than kerning.
+            x += w + (1.3 if rng.random() < 0.33 else 2.5)
+        y -= 20
+    canvas.showPage()
+    canvas.save()
 
 
 def _pages(path: Path) -> int:

@@ -40,6 +40,9 @@ STYLES = {
     "title": Style("Helvetica-Bold", 16.0, 20.0, 0.0, 10.0),
     "heading": Style("Helvetica-Bold", 11.0, 14.0, 6.0, 3.0),
     "paragraph": Style("Times-Roman", 10.0, 12.5, 0.0, PARAGRAPH_GAP),
+    "table": Style("Helvetica", 9.0, 16.0, 4.0, 12.0),
+    "box": Style("Helvetica", 9.0, 11.5, 4.0, 14.0),
+    "footnote": Style("Times-Roman", 8.0, 9.5, 0.0, 2.0),
 }
 
 
@@ -48,12 +51,13 @@ class Block:
     """A title, heading or paragraph; titles span the page width, the rest flow in columns."""
 
     text: str
-    kind: str = "paragraph"  # "title" | "heading" | "paragraph" | "break" (start the next column)
-    full_width: bool | None = None  # None: titles are full width, other kinds are not
+    kind: str = "paragraph"  # "title" | "heading" | "paragraph" | "break" | "table" | "box"
+    full_width: bool | None = None  # None: titles, tables and boxes are full width, other kinds are not
+    rows: tuple[tuple[str, ...], ...] = ()  # a table's cells
 
     @property
     def spans_page(self) -> bool:
-        return self.kind == "title" if self.full_width is None else self.full_width
+        return self.kind in ("title", "table", "box") if self.full_width is None else self.full_width
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,17 @@ def heading(text: str) -> Block:
 def para(text: str) -> Block:
     """A body paragraph that flows in the columns."""
     return Block(text, "paragraph")
+
+
+def table(rows: Sequence[Sequence[str]]) -> Block:
+    """A ruled full-width table; its ground truth is each row's cells joined by " | ", rows in order."""
+    cells = tuple(tuple(r) for r in rows)
+    return Block(" ".join(" | ".join(r) for r in cells), "table", rows=cells)
+
+
+def box(text: str) -> Block:
+    """A framed full-width side box; its ground truth comes after the page's running text."""
+    return Block(text, "box")
 
 
 def column_break() -> Block:
@@ -124,8 +139,16 @@ class _Writer:
     """Draws lines on pages, handling columns, page breaks, header and footer."""
 
     def __init__(
-        self, canvas: Canvas, header: str | None, footer: str | None, indent: float, paragraph_gap: float
+        self,
+        canvas: Canvas,
+        header: str | None,
+        footer: str | None,
+        indent: float,
+        paragraph_gap: float,
+        footnotes: Sequence[str] = (),
     ) -> None:
+        self.footnotes = footnotes
+        self.bottom = MARGIN_BOTTOM
         self.canvas = canvas
         self.header = header
         self.footer = footer
@@ -144,12 +167,64 @@ class _Writer:
                 self.canvas.setFont("Helvetica", 8)
                 self.canvas.drawString(MARGIN_X, y, text.format(page=self.page))
         self.y = PAGE_HEIGHT - MARGIN_TOP
+        self.bottom = MARGIN_BOTTOM
+        if self.page == 1 and self.footnotes:
+            self.bottom = self._draw_footnotes()
+
+    def _draw_footnotes(self) -> float:
+        """Footnotes in small type at the foot of the first page, under a short rule; returns their top."""
+        style = STYLES["footnote"]
+        width = PAGE_WIDTH - 2 * MARGIN_X
+        lines = [
+            line
+            for i, note in enumerate(self.footnotes, start=1)
+            for line in wrap(f"{i} {note}", style.font, style.size, width)
+        ]
+        y = 46.0 + style.leading * len(lines)
+        self.canvas.line(MARGIN_X, y + 8, MARGIN_X + 120, y + 8)
+        self.canvas.setFont(style.font, style.size)
+        for i, line in enumerate(lines):
+            self.canvas.drawString(MARGIN_X, y - style.leading * (i + 1) + style.leading, line)
+        return y + 20
+
+    def draw_table(self, block: Block) -> None:
+        style = STYLES[block.kind]
+        width = PAGE_WIDTH - 2 * MARGIN_X
+        n = max(len(r) for r in block.rows)
+        col = width / n
+        top = self.y - style.space_before
+        bottom = top - style.leading * len(block.rows)
+        self.canvas.setFont(style.font, style.size)
+        for r, row in enumerate(block.rows):
+            for c, cell in enumerate(row):
+                self.canvas.drawString(MARGIN_X + c * col + 3, top - style.leading * (r + 1) + 5, cell)
+        for r in range(len(block.rows) + 1):
+            self.canvas.line(MARGIN_X, top - style.leading * r, MARGIN_X + width, top - style.leading * r)
+        for c in range(n + 1):
+            self.canvas.line(MARGIN_X + c * col, top, MARGIN_X + c * col, bottom)
+        self.y = bottom - style.space_after
+
+    def draw_box(self, block: Block) -> None:
+        style = STYLES[block.kind]
+        width = PAGE_WIDTH - 2 * MARGIN_X
+        lines = wrap(block.text, style.font, style.size, width - 16)
+        top = self.y - style.space_before
+        bottom = top - style.leading * len(lines) - 10
+        self.canvas.rect(MARGIN_X, bottom, width, top - bottom)
+        self.canvas.setFont(style.font, style.size)
+        for i, line in enumerate(lines):
+            self.canvas.drawString(MARGIN_X + 8, top - 5 - style.leading * (i + 1) + 2, line)
+        self.y = bottom - style.space_after
 
     def draw_full(self, block: Block, *, hyphenate: bool) -> None:
+        if block.kind == "table":
+            return self.draw_table(block)
+        if block.kind == "box":
+            return self.draw_box(block)
         style = STYLES[block.kind]
         width = PAGE_WIDTH - 2 * MARGIN_X
         for line in wrap(block.text, style.font, style.size, width, hyphenate=hyphenate):
-            if self.y - style.leading < MARGIN_BOTTOM:
+            if self.y - style.leading < self.bottom:
                 self.new_page()
             self.y -= style.leading
             self.canvas.setFont(style.font, style.size)
@@ -161,7 +236,7 @@ class _Writer:
         top, col, y = self.y, 0, self.y
         for block in blocks:
             if block.kind == "break":
-                y = MARGIN_BOTTOM  # the next line no longer fits, so it moves on
+                y = self.bottom  # the next line no longer fits, so it moves on
                 continue
             style = STYLES[block.kind]
             indent = self.indent if block.kind == "paragraph" else 0.0
@@ -169,7 +244,7 @@ class _Writer:
                 y -= style.space_before
             lines = wrap(block.text, style.font, style.size, width - indent, hyphenate=hyphenate)
             for i, line in enumerate(lines):
-                if y - style.leading < MARGIN_BOTTOM:
+                if y - style.leading < self.bottom:
                     col += 1
                     if col == columns:
                         self.new_page()
@@ -196,12 +271,15 @@ def make_pdf(
     hyphenate: bool = False,
     indent: float = 0.0,
     paragraph_gap: float = PARAGRAPH_GAP,
+    footnotes: Sequence[str] = (),
 ) -> str:
     """Write a PDF laid out from `pages` and return its body text in reading order.
 
     `header`/`footer` may contain "{page}". With `encrypt_password` the file is encrypted ("" gives a
     file that opens without a password but is still encrypted). `indent` indents the first line of each
     column paragraph; `paragraph_gap` is the extra space after one (0 leaves only the indent to see).
+    `footnotes` are set in small type, numbered from 1, at the foot of the first page; they are not part of
+    the returned body text. Side boxes' text comes after the rest of their section's text.
     """
     canvas = Canvas(str(path), pagesize=A4, invariant=True)
     if title:
@@ -210,7 +288,7 @@ def make_pdf(
         canvas.setAuthor(author)
     if encrypt_password is not None:
         canvas.setEncrypt(StandardEncryption(encrypt_password, owner_password, strength=128))
-    writer = _Writer(canvas, header, footer, indent, paragraph_gap)
+    writer = _Writer(canvas, header, footer, indent, paragraph_gap, footnotes)
     truth: list[str] = []
     for spec in pages:
         writer.new_page()
@@ -220,7 +298,8 @@ def make_pdf(
         if any(b.spans_page for b in blocks):
             raise ValueError("full-width blocks must come before the column blocks of a PageSpec")
         writer.draw_columns(blocks, spec.columns, hyphenate=hyphenate)
-        truth.extend(" ".join(b.text.split()) for b in spec.blocks if b.kind != "break")
+        ordered = sorted(spec.blocks, key=lambda b: b.kind == "box")  # boxes are read after the running text
+        truth.extend(" ".join(b.text.split()) for b in ordered if b.kind != "break")
     canvas.save()
     return "\n\n".join(truth)
 

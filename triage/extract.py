@@ -2,14 +2,16 @@
 
 PDF pages are read by PDFium (`pdfium_words`: glyph boxes -> words, about 10x faster than pdfminer);
 pdfplumber's `extract_words` is the fallback when PDFium refuses a file and for pages of rotated text.
-`layout.layout_page` turns the words' boxes into lines in reading order (columns detected from a vertical
-gutter) and marks paragraph breaks; here running headers and footers are dropped across pages and the pages
-joined. The pure text clean-up lives in `normalise`.
+`layout.read_page` turns the words' boxes into lines in reading order (columns detected from a vertical
+gutter; tables, side boxes and footnotes set apart by `blocks`; spacing mended by `spacing`) and marks
+paragraph breaks; here footnotes and tables are collected, running headers and footers dropped across
+pages, and the pages joined, each word keeping its page and box. The pure text clean-up lives in `normalise`.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import hashlib
 import io
 import re
@@ -28,9 +30,9 @@ from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from .errors import ExtractionError
 from . import pdfium_words
-from .layout import layout_page
+from .layout import Line, read_page
 from .normalise import clean_line, clean_text, hyphenated_words, is_line_end_hyphen, join_lines
-from .types import Document, Page
+from .types import WORD_BOX, Document, Footnote, Page, Table
 
 PDF_MEDIA_TYPE = "application/pdf"
 TEXT_MEDIA_TYPE = "text/plain"
@@ -71,6 +73,8 @@ _JUNK_TITLE = re.compile(
 )
 _PDF_HEADER = re.compile(rb"%PDF-\d")
 _DIGITS = re.compile(r"\d+")
+_LETTERS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+WORDS_FILE = Path(__file__).with_name("words.txt")  # made from our corpus by training/make_wordlist.py
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?#(\s*(of|/)\s*#)?[-–—\s]*$")
 
 
@@ -184,7 +188,9 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
                     truncated.append(str(page.number))
                 if sum(not w["upright"] for w in page.words) > len(page.words) / 2:
                     hard.append(page.number)  # mostly rotated text: pdfplumber groups it into words
-                page_lines.append(layout_page(page.words, page.width, page.height))
+                page_lines.append(
+                    read_page(page.words, page.width, page.height, rules=page.rules, vocabulary=_vocabulary())
+                )
             n_pages = len(page_lines)
         except pdfium_words.PdfiumOpenError:
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")
@@ -205,12 +211,12 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
             metadata = _pdf_metadata(pdf.metadata)
         except PDF_ERRORS as exc:
             raise _pdf_error(name, exc) from exc
-        page_lines: list[list[tuple[str, bool]] | None] = []
+        page_lines: list[list[Line] | None] = []
         failures: list[str] = []
         for page in pages:
             try:
                 words = page.extract_words()
-                page_lines.append(layout_page(words, float(page.width), float(page.height)))
+                page_lines.append(read_page(words, float(page.width), float(page.height), rules=_rules(page)))
             except PDF_ERRORS as exc:
                 # One damaged page should not cost the reader the rest of the report.
                 failures.append(f"{page.page_number}: {_reason(exc)}")
@@ -220,8 +226,14 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
     return _finish_pdf(page_lines, failures, metadata, len(pages), doc_id, name)
 
 
+def _rules(page: Any) -> list[tuple[float, float, float, float]]:
+    """pdfplumber's drawn lines and rectangles as (x0, top, x1, bottom), for tables and side boxes."""
+    shapes = [*page.lines, *page.rects]
+    return [(float(o["x0"]), float(o["top"]), float(o["x1"]), float(o["bottom"])) for o in shapes]
+
+
 def _relayout_with_pdfplumber(
-    data: bytes, numbers: list[int], page_lines: list[list[tuple[str, bool]] | None]
+    data: bytes, numbers: list[int], page_lines: list[list[Line] | None]
 ) -> None:
     """Re-read the given pages with pdfplumber, whose slower word grouping handles vertical text."""
     try:
@@ -230,7 +242,9 @@ def _relayout_with_pdfplumber(
                 page = pdf.pages[number - 1]
                 try:
                     words = page.extract_words()
-                    page_lines[number - 1] = layout_page(words, float(page.width), float(page.height))
+                    page_lines[number - 1] = read_page(
+                        words, float(page.width), float(page.height), rules=_rules(page)
+                    )
                 finally:
                     page.close()
     except PDF_ERRORS:
@@ -238,14 +252,15 @@ def _relayout_with_pdfplumber(
 
 
 def _finish_pdf(
-    page_lines: list[list[tuple[str, bool]] | None],
+    page_lines: list[list[Line] | None],
     failures: list[str],
     metadata: dict[str, str],
     n_pages: int,
     doc_id: str,
     name: str,
 ) -> Document:
-    """Drop running headers and footers, mend words across pages, and join the pages into one Document."""
+    """Set footnotes and tables apart, drop running headers and footers, mend words across pages, and join
+    the pages into one Document whose words keep their boxes."""
     pages = range(n_pages)
     if not pages:
         raise ExtractionError(f"{name} has no pages; re-export the PDF and retry")
@@ -253,7 +268,9 @@ def _finish_pdf(
         raise ExtractionError(
             f"{name} is damaged and no page could be read ({failures[0]}); re-export or repair the PDF and retry"
         )
-    texts = [[t for t, _ in lines] for lines in page_lines if lines]
+    # Lines may come as plain (text, new paragraph) pairs from a reader that knows no boxes.
+    page_lines = [None if lines is None else [Line(*line) for line in lines] for lines in page_lines]
+    texts = [[line.text for line in lines] for lines in page_lines if lines]
     if not texts and failures:
         raise ExtractionError(
             f"{name} is damaged: {len(failures)} of {len(pages)} pages could not be read ({failures[0]}) "
@@ -266,11 +283,13 @@ def _finish_pdf(
         )
     # A page emptied only by dropping its running header still had a text layer, so it needs no OCR.
     blank = [lines == [] for lines in page_lines]
+    footnotes = _take_footnotes(page_lines)
+    tables = _tables(page_lines)
     removed = _drop_running_lines(page_lines)
     _mend_words_across_pages(page_lines)
-    texts = [[t for t, _ in lines] for lines in page_lines if lines] or texts
-    keep = hyphenated_words("\n".join(t for lines in texts for t in lines))
-    body, doc_pages = _assemble_pages(page_lines, blank, keep)
+    texts = [[line.text for line in lines] for lines in page_lines if lines] or texts
+    keep = hyphenated_words("\n".join(t for lines in texts for t in lines)) | _real_hyphens(page_lines)
+    body, doc_pages, boxes = _assemble_pages(page_lines, blank, keep)
     meta = {k: clean_line(v) for k, v in metadata.items() if clean_line(v)}
     first_line = next(lines[0] for lines in texts if lines)
     title = meta.get("Title", "")
@@ -281,79 +300,195 @@ def _finish_pdf(
         meta["running_lines_removed"] = str(removed)
     if failures:
         meta["unreadable_pages"] = "; ".join(failures)
-    return Document(doc_id, name, body, doc_pages, PDF_MEDIA_TYPE, title, tuple(sorted(meta.items())))
+    return Document(
+        doc_id, name, body, doc_pages, PDF_MEDIA_TYPE, title, tuple(sorted(meta.items())),
+        footnotes=footnotes, tables=tables, word_boxes=boxes,
+    )
 
 
-def _drop_running_lines(page_lines: list[list[tuple[str, bool]] | None]) -> int:
+def _take_footnotes(page_lines: list[list[Line] | None]) -> tuple[Footnote, ...]:
+    """Remove footnote lines from each page, returning the notes linked to their page."""
+    notes: list[Footnote] = []
+    for number, lines in enumerate(page_lines, start=1):
+        if not lines or not any(line.kind == "footnote" for line in lines):
+            continue
+        note: list[str] = []
+        for line in [line for line in lines if line.kind == "footnote"] + [Line("", True, (), "footnote")]:
+            if line.new_paragraph and note:
+                marker, _, text = join_lines(note).partition(" ")
+                notes.append(Footnote(number, marker.strip("()."), text))
+                note = []
+            note.append(line.text)
+        lines[:] = [line for line in lines if line.kind != "footnote"]
+    return tuple(notes)
+
+
+def _tables(page_lines: Sequence[list[Line] | None]) -> tuple[Table, ...]:
+    """Each table's rows of cells (a table is a run of "table" lines, its first row starting a paragraph)."""
+    tables: list[Table] = []
+    for number, lines in enumerate(page_lines, start=1):
+        rows: list[tuple[str, ...]] = []
+        boxes: list[tuple[str, float, float, float, float]] = []
+        for line in [*(lines or ()), Line("", True)]:
+            if rows and (line.kind != "table" or line.new_paragraph):
+                box = (min(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes),
+                       max(b[4] for b in boxes)) if boxes else (0.0, 0.0, 0.0, 0.0)
+                tables.append(Table(number, tuple(rows), box))
+                rows, boxes = [], []
+            if line.kind == "table":
+                rows.append(line.cells)
+                boxes += line.words
+    return tuple(tables)
+
+
+def _drop_running_lines(page_lines: list[list[Line] | None]) -> int:
     """Remove running headers/footers (same first or last line on many pages, digits aside) and page numbers.
 
     Returns how many lines were removed.
     """
     pages = [lines for lines in page_lines if lines]
-    if len(pages) < 2:
-        return 0
     removed = 0
     for _ in range(2):  # a header may be two rows (title, then date or page number)
-        pages = [lines for lines in pages if lines]
-        keys = Counter(
-            key for lines in pages for key in {_running_key(lines[0][0]), _running_key(lines[-1][0])}
-        )
+        pages = [lines for lines in pages if _ends(lines)]
+        keys = Counter(key for lines in pages for key in {_running_key(lines[i].text) for i in _ends(lines)})
         for lines in pages:
-            for index in (0, -1):
-                if not lines:
+            # The first and last lines of running text: side boxes and tables are read after or among it.
+            for end in ("first", "last"):
+                ends = _ends(lines)
+                if not ends:
                     break
+                index = ends[0] if end == "first" else ends[-1]
+                body = [i for i, line in enumerate(lines) if line.kind == "body"]
+                following = body[body.index(index) + 1] if body.index(index) + 1 < len(body) else None
                 # Headers and footers stand alone; a line that runs on into a paragraph is body text.
-                alone = lines[index][1] if index == -1 else len(lines) == 1 or lines[1][1]
+                if end == "last":
+                    alone = lines[index].new_paragraph
+                else:
+                    alone = following is None or lines[following].new_paragraph
                 if not alone:
                     continue
-                key = _running_key(lines[index][0])
-                repeated = keys[key] >= max(min(len(pages), 3), 0.3 * len(pages))
+                key = _running_key(lines[index].text)
+                # On a single page nothing repeats, but an isolated "Page 1" is still a page number.
+                repeated = len(pages) > 1 and keys[key] >= max(min(len(pages), 3), 0.3 * len(pages))
                 if repeated or _PAGE_NUMBER.match(key):
                     lines.pop(index)
                     removed += 1
-                    if index == 0 and lines:
-                        lines[0] = (lines[0][0], True)
+                    if end == "first" and following is not None:
+                        lines[following - 1] = lines[following - 1]._replace(new_paragraph=True)
     return removed
+
+
+def _ends(lines: list[Line] | None) -> tuple[int, ...]:
+    """Indices of the first and last lines of running text on a page (empty if it has none)."""
+    body = [i for i, line in enumerate(lines or ()) if line.kind == "body"]
+    return (body[0], body[-1]) if body else ()
+
+
+@functools.cache
+def _vocabulary() -> frozenset[str]:
+    try:
+        return frozenset(WORDS_FILE.read_text(encoding="utf-8").split())
+    except OSError:
+        return frozenset()  # without the list, the document's own words still decide
+
+
+def _real_hyphens(page_lines: Sequence[list[Line] | None]) -> frozenset[str]:
+    """Compounds broken at a line-end hyphen that is real: joined they make no word, apart both are words.
+
+    Words are those of our corpus and those the document prints whole inside a line ("cross-" + "border"
+    keeps its hyphen; "preven-" + "tion" is joined, since "prevention" is a word and "tion" is not).
+    """
+    lines = [line.text for page in page_lines if page for line in page]
+    words = set(_vocabulary())
+    for text in lines:
+        inner = text.split()[1:-1]  # a line's first and last tokens may be halves of a broken word
+        for token in inner:
+            words.update(part for m in _LETTERS.finditer(token.lower()) for part in m.group(0).split("-"))
+    keep = set()
+    for a, b in pairwise(lines):
+        if not is_line_end_hyphen(a, b):
+            continue
+        head, tail = _LETTERS.search(a[::-1]), _LETTERS.match(b)
+        if not head or not tail:
+            continue
+        left, right = head.group(0)[::-1].lower(), tail.group(0).lower()
+        last = left.rsplit("-", 1)[-1]
+        if last + right not in words and last in words and right.split("-")[0] in words:
+            keep.add(f"{left}-{right}")
+    return frozenset(keep)
 
 
 def _running_key(line: str) -> str:
     return _DIGITS.sub("#", line.lower()).strip()
 
 
-def _mend_words_across_pages(page_lines: list[list[tuple[str, bool]] | None]) -> None:
+def _mend_words_across_pages(page_lines: list[list[Line] | None]) -> None:
     """Move the tail of a word hyphenated across a page break back to the page where it starts."""
     for before, after in pairwise(page_lines):
-        if not before or not after or not is_line_end_hyphen(before[-1][0], after[0][0]):
+        if not before or not after or not is_line_end_hyphen(before[-1].text, after[0].text):
             continue
-        tail, _, rest = after[0][0].partition(" ")
-        before.append((tail, False))  # join_lines then removes the hyphen
+        tail, _, rest = after[0].text.partition(" ")
+        words = after[0].words
+        before.append(Line(tail, False, words[:1]))  # join_lines then removes the hyphen
         if rest:
-            after[0] = (rest, after[0][1])
+            after[0] = after[0]._replace(text=rest, words=words[1:])
         else:
             del after[0]
             if after:
-                after[0] = (after[0][0], True)
+                after[0] = after[0]._replace(new_paragraph=True)
 
 
 def _assemble_pages(
-    page_lines: Sequence[list[tuple[str, bool]] | None], blank: Sequence[bool], keep: frozenset[str]
-) -> tuple[str, tuple[Page, ...]]:
+    page_lines: Sequence[list[Line] | None], blank: Sequence[bool], keep: frozenset[str]
+) -> tuple[str, tuple[Page, ...], bytes]:
+    """The body text, its pages, and each word's box packed as WORD_BOX records."""
     parts: list[str] = []
     pages: list[Page] = []
+    boxes = bytearray()
     offset = 0
     for number, lines in enumerate(page_lines, start=1):
-        paragraphs: list[list[str]] = []
-        for text, new_paragraph in lines or ():
-            if new_paragraph or not paragraphs:
+        paragraphs: list[list[Line]] = []
+        for line in lines or ():
+            if line.new_paragraph or not paragraphs:
                 paragraphs.append([])
-            paragraphs[-1].append(text)
-        text = "\n\n".join(p for p in (join_lines(ls, keep_hyphen=keep) for ls in paragraphs) if p)
+            paragraphs[-1].append(line)
         if parts:
             offset += 2  # the "\n\n" between pages
+        texts: list[str] = []
+        at = offset
+        for paragraph in paragraphs:
+            text = join_lines((line.text for line in paragraph), keep_hyphen=keep)
+            if not text:
+                continue
+            if texts:
+                at += 2
+            _pack_boxes(boxes, text, at, number, (w for line in paragraph for w in line.words))
+            texts.append(text)
+            at += len(text)
+        text = "\n\n".join(texts)
         pages.append(Page(number, offset, offset + len(text), needs_ocr=blank[number - 1]))
         parts.append(text)
         offset += len(text)
-    return "\n\n".join(parts), tuple(pages)
+    return "\n\n".join(parts), tuple(pages), bytes(boxes)
+
+
+def _pack_boxes(out: bytearray, text: str, base: int, page: int, words: Any) -> None:
+    """Find each word in its joined paragraph, in order, and record where it landed with its box.
+
+    Joining lines moves words (spaces collapse, line-end hyphens go), so positions are found, not counted;
+    a word that cannot be found near where the previous one ended (rare) simply has no box.
+    """
+    cursor = 0
+    for word, x0, top, x1, bottom in words:
+        for token in (word, word.rstrip("-\u00ad\u2010")):
+            if not token:
+                continue
+            pos = text.find(token, cursor, cursor + len(token) + 8)
+            if pos >= 0:
+                end = pos + len(token)
+                out += WORD_BOX.pack(base + pos, base + end, page, x0, top, x1, bottom)
+                cursor = end
+                break
 
 
 def _pdf_metadata(raw: dict[str, Any]) -> dict[str, str]:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 import statistics
+import struct
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
-from .normalise import clean_line
+from .blocks import PageBlocks, TableBlock, rows_of, split_blocks
+from .normalise import clean_line, join_lines
+from .spacing import mend_spacing
 
 MIN_COLUMN_FRACTION = 0.10  # a column narrower than this share of the text width is not split off
 GAP_SPLIT = 1.0  # a horizontal gap wider than this many line heights separates two fragments of a row
@@ -24,6 +27,48 @@ SHORT_LINE = 0.2  # a line ending this share of the column width early, after a 
 
 _CID = re.compile(r"\(cid:\d+\)")  # glyphs pdfminer could not map to Unicode (often bullets)
 _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
+CELL_SEPARATOR = " | "
+
+WordBox = tuple[str, float, float, float, float]  # (text, x0, top, x1, bottom)
+
+
+_BOX = struct.Struct("<4f")
+
+
+@dataclass(frozen=True, slots=True)
+class Boxes:
+    """A line's words and their boxes, packed (16 bytes a word besides its text): a long report's lines
+    are all held until running headers are known, and tuples of floats cost about 200 bytes a word."""
+
+    texts: tuple[str, ...] = ()
+    packed: bytes = b""
+
+    @classmethod
+    def of(cls, boxes: Iterable[WordBox]) -> Boxes:
+        items = list(boxes)
+        return cls(tuple(b[0] for b in items), b"".join(_BOX.pack(*b[1:]) for b in items))
+
+    def __iter__(self) -> Iterator[WordBox]:
+        for text, (x0, top, x1, bottom) in zip(self.texts, _BOX.iter_unpack(self.packed)):
+            yield (text, x0, top, x1, bottom)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, part: slice) -> Boxes:
+        start, stop, _ = part.indices(len(self.texts))
+        return Boxes(self.texts[start:stop], self.packed[start * _BOX.size : stop * _BOX.size])
+
+
+class Line(NamedTuple):
+    """One output line: its text, whether it starts a paragraph, its words' boxes, and what block it is in."""
+
+    text: str
+    new_paragraph: bool
+    words: Boxes | tuple[WordBox, ...] = ()
+    kind: str = "body"  # "body" | "table" (one line per row) | "box" (a side box) | "footnote"
+    cells: tuple[str, ...] = ()  # a table row's cells
+
 
 
 
@@ -37,6 +82,8 @@ class _Frag:
     bottom: float
     text: str
     column: int = -1  # -1: spans a gutter (full width)
+    words: tuple[WordBox, ...] = ()
+    table: TableBlock | None = None  # set on the one fragment that stands for a whole table
 
     @property
     def height(self) -> float:
@@ -45,11 +92,38 @@ class _Frag:
 
 def layout_page(words: Sequence[dict[str, Any]], width: float, height: float) -> list[tuple[str, bool]]:
     """Order a page's words into (line text, starts a new paragraph) pairs."""
-    words = _visible_words(words, width, height)
+    lines = read_page(words, width, height)
+    return [(line.text, line.new_paragraph) for line in lines if line.kind != "footnote"]
+
+
+def read_page(
+    words: Sequence[dict[str, Any]],
+    width: float,
+    height: float,
+    *,
+    rules: Sequence[tuple[float, ...]] = (),
+    vocabulary: frozenset[str] = frozenset(),
+) -> list[Line]:
+    """A page's lines in reading order with their word boxes: running text with tables in place, then
+    side boxes, then footnotes (kind "footnote", which the caller keeps out of the body). With a
+    `vocabulary`, words that lost a space or were letter-spaced are mended (`spacing`)."""
+    words = mend_spacing(_visible_words(words, width, height), vocabulary)
     if not words:
         return []
-    size = statistics.median(float(w["bottom"]) - float(w["top"]) for w in words)
-    frags = _fragments(words, size)
+    blocks = split_blocks(words, rules, width, height)  # type: ignore[arg-type]
+    out = _order(blocks.words, [_table_frag(t) for t in blocks.tables])
+    for box in blocks.boxes:
+        out += [line._replace(kind="box") for line in _order(box, [])]
+    out += _footnote_lines(blocks)
+    return out
+
+
+def _order(words: Sequence[dict[str, Any]], tables: list[_Frag]) -> list[Line]:
+    if not words and not tables:
+        return []
+    sizes = [float(w["bottom"]) - float(w["top"]) for w in words]
+    size = statistics.median(sizes) if sizes else 10.0
+    frags = _fragments(words, size) + tables
     gutters = _find_gutters(frags, size)
     for f in frags:
         # Spanning means reaching into the columns on both sides, not just overhanging into the gutter.
@@ -72,13 +146,63 @@ def layout_page(words: Sequence[dict[str, Any]], width: float, height: float) ->
     normal_gap = gaps[len(gaps) // 5] if gaps else 0.0
     if len(gaps) < 5:  # too few lines to trust; assume ordinary leading
         normal_gap = min(normal_gap, 0.3 * size)
-    out: list[tuple[str, bool]] = []
+    out: list[Line] = []
     for i, lines in columns:
+        after_table = False
         for j, (line, brk) in enumerate(zip(lines, _paragraph_breaks(lines, normal_gap))):
+            if line.table is not None:
+                out += _table_lines(line.table)
+                after_table = True
+                continue
             if j == 0:
-                brk = not (out and i > 0 and _continues(out[-1][0], line.text))
-            out.append((line.text, brk))
+                brk = not (out and i > 0 and out[-1].kind == "body" and _continues(out[-1].text, line.text))
+            out.append(Line(line.text, brk or after_table, Boxes.of(line.words)))
+            after_table = False
     return out
+
+
+def _table_frag(table: TableBlock) -> _Frag:
+    x0, top, x1, bottom = table.box
+    return _Frag(x0, x1, top, bottom, "", table=table)
+
+
+def _table_lines(table: TableBlock) -> list[Line]:
+    """One line per row, cells joined by CELL_SEPARATOR; the table is one paragraph of its own."""
+    out = []
+    for r, row in enumerate(table.rows):
+        cells = tuple(_join_words(cell) for cell in row)
+        boxes = Boxes.of(_box(w) for cell in row for w in cell)
+        out.append(Line(CELL_SEPARATOR.join(cells), r == 0, boxes, "table", cells))
+    return out
+
+
+def _footnote_lines(blocks: PageBlocks) -> list[Line]:
+    out = []
+    for note in blocks.footnotes:
+        for r, row in enumerate(note):
+            out.append(Line(_join_words(row), r == 0, Boxes.of(_box(w) for w in row), "footnote"))
+    return out
+
+
+def _join_words(words: Sequence[dict[str, Any]]) -> str:
+    """Words of a cell or note, row by row; rows joined as lines of one paragraph (de-hyphenated)."""
+    return join_lines(" ".join(_clean(w) for w in row) for row in rows_of(words))
+
+
+def _clean(w: dict[str, Any]) -> str:
+    return _clean_text(str(w["text"]))
+
+
+def _clean_text(text: str) -> str:
+    # Most words are plain printable ASCII, which clean_line leaves as it is; skipping its per-character
+    # pass there was the largest single cost of laying out a page (profiled: about a fifth).
+    if text.isascii() and text.isprintable() and " " not in text and "(cid:" not in text:
+        return text
+    return clean_line(_CID.sub("", text))
+
+
+def _box(w: dict[str, Any]) -> WordBox:
+    return (_clean(w), float(w["x0"]), float(w["top"]), float(w["x1"]), float(w["bottom"]))
 
 
 def _visible_words(words: Sequence[dict[str, Any]], width: float, height: float) -> list[dict[str, Any]]:
@@ -89,7 +213,7 @@ def _visible_words(words: Sequence[dict[str, Any]], width: float, height: float)
         and float(w["x0"]) < width
         and float(w["bottom"]) > 0
         and float(w["top"]) < height
-        and clean_line(_CID.sub("", str(w["text"])))
+        and _clean_text(str(w["text"]))
     ]
     upright = [w for w in inside if w.get("upright", True)]
     # Rotated margin stamps are noise on a normal page; on a page that is mostly rotated, keep everything.
@@ -97,19 +221,9 @@ def _visible_words(words: Sequence[dict[str, Any]], width: float, height: float)
 
 
 def _fragments(words: Sequence[dict[str, Any]], size: float) -> list[_Frag]:
-    rows: list[list[dict[str, Any]]] = []
-    anchor_top = anchor_height = 0.0
-    for w in sorted(words, key=lambda w: (float(w["top"]), float(w["x0"]))):
-        top, h = float(w["top"]), float(w["bottom"]) - float(w["top"])
-        # Compare with the row's first word, not its growing extent, so misaligned columns do not chain.
-        if rows and top - anchor_top < 0.5 * max(min(h, anchor_height), 1.0):
-            rows[-1].append(w)
-        else:
-            rows.append([w])
-            anchor_top, anchor_height = top, h
+    rows = rows_of(words)
     frags: list[_Frag] = []
     for row in rows:
-        row.sort(key=lambda w: float(w["x0"]))
         current: list[dict[str, Any]] = []
         for w in row:
             if current and float(w["x0"]) - float(current[-1]["x1"]) > GAP_SPLIT * size:
@@ -121,12 +235,14 @@ def _fragments(words: Sequence[dict[str, Any]], size: float) -> list[_Frag]:
 
 
 def _make_frag(words: list[dict[str, Any]]) -> _Frag:
+    boxes = tuple(_box(w) for w in words)
     return _Frag(
         x0=min(float(w["x0"]) for w in words),
         x1=max(float(w["x1"]) for w in words),
         top=statistics.median(float(w["top"]) for w in words),
         bottom=statistics.median(float(w["bottom"]) for w in words),
-        text=" ".join(clean_line(_CID.sub("", str(w["text"]))) for w in words).strip(),
+        text=" ".join(b[0] for b in boxes).strip(),
+        words=tuple(b for b in boxes if b[0]),
     )
 
 
@@ -255,7 +371,9 @@ def _lines(frags: Sequence[_Frag]) -> list[_Frag]:
     lines: list[_Frag] = []
     for f in sorted(frags, key=lambda f: (f.top, f.x0)):
         last = lines[-1] if lines else None
-        if last and f.top - last.top < 0.5 * max(min(f.height, last.height), 1.0):
+        if f.table is not None or (last is not None and last.table is not None):
+            lines.append(f)  # a table stands alone: nothing beside it joins its rows
+        elif last and f.top - last.top < 0.5 * max(min(f.height, last.height), 1.0):
             parts = sorted([last, f], key=lambda g: g.x0)
             lines[-1] = _Frag(
                 min(last.x0, f.x0),
@@ -264,9 +382,10 @@ def _lines(frags: Sequence[_Frag]) -> list[_Frag]:
                 max(last.bottom, f.bottom),
                 f"{parts[0].text} {parts[1].text}",
                 last.column,
+                parts[0].words + parts[1].words,
             )
         else:
-            lines.append(_Frag(f.x0, f.x1, f.top, f.bottom, f.text, f.column))
+            lines.append(_Frag(f.x0, f.x1, f.top, f.bottom, f.text, f.column, f.words))
     return lines
 
 

@@ -1,9 +1,13 @@
 """Pictures of source pages for the review UI: a PDF page rendered with pypdfium2, with the passage's
-lines outlined so a reviewer can check the extracted text against what the report really shows."""
+lines outlined so a reviewer can check the extracted text against what the report really shows.
+
+The outline comes from the word boxes kept at extraction (`Document.boxes_for`); documents stored before
+those existed fall back to finding the passage's text on the page again (`locate`)."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import ExtractionError
@@ -53,8 +57,16 @@ def locate(page_text: str, passage: str) -> tuple[int, int] | None:
     return where[pos], where[-1] + 1
 
 
-def render_page(data: bytes, page_number: int, *, passage: str = "", scale: float = SCALE) -> PageImage:
-    """Render page `page_number` (1-based) of a PDF as PNG, outlining the lines of `passage` if found."""
+def render_page(
+    data: bytes,
+    page_number: int,
+    *,
+    passage: str = "",
+    boxes: Sequence[tuple[float, float, float, float]] | None = None,
+    scale: float = SCALE,
+) -> PageImage:
+    """Render page `page_number` (1-based) of a PDF as PNG, outlining `boxes` (x0, top, x1, bottom in
+    points, from the document's word boxes) or else the lines of `passage` if its text is found."""
     import pypdfium2 as pdfium
     from PIL import ImageDraw
 
@@ -68,7 +80,13 @@ def render_page(data: bytes, page_number: int, *, passage: str = "", scale: floa
         page = pdf[page_number - 1]
         image = page.render(scale=scale).to_pil().convert("RGB")
         located = False
-        if passage:
+        if boxes:
+            draw = ImageDraw.Draw(image, "RGBA")
+            for x0, top, x1, bottom in boxes:
+                box = (x0 * scale - 3, top * scale - 2, x1 * scale + 3, bottom * scale + 2)
+                draw.rectangle(box, fill=(*BOX_COLOUR, 40), outline=(*BOX_COLOUR, 255), width=2)
+            located = True
+        elif passage:
             textpage = page.get_textpage()
             span = locate(textpage.get_text_range(), passage)
             if span is not None:

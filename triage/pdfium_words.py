@@ -25,6 +25,7 @@ import pypdfium2.raw as pdfium_c
 # page as shown; the font size PDFium reports can be 1 when a text matrix does the scaling.
 WORD_GAP = 0.18  # a gap wider than this share of the size between two glyphs separates words
 SIZE_JUMP = 0.75  # a glyph smaller than this share of its neighbour's size starts a word of its own
+LOST_SPACE = 0.08  # a gap inside a word wider than this share of the size may be a lost space
 DUPLICATE = 0.07  # a repeated glyph within this share of its size of the last one is an overprint
 # (pdfplumber uses 1 pt; "tt" in 10 pt type sits 3 pt apart, so the share must stay well below 0.25)
 SOFT_HYPHENS = "\x02\xad"
@@ -34,6 +35,7 @@ METADATA_KEYS = ("Title", "Author", "CreationDate")
 
 
 MAX_MISSING_PAGES = 50
+MAX_RULES = 600  # drawn shapes read per page (see blocks.MAX_RULES)
 
 
 class PdfiumOpenError(Exception):
@@ -48,6 +50,7 @@ class PdfPage:
     words: tuple[dict[str, Any], ...] | None  # None: the page could not be read
     error: str = ""
     truncated: bool = False  # the page held more than MAX_PAGE_CHARS glyphs; only the first were read
+    rules: tuple[tuple[float, float, float, float], ...] = ()  # drawn lines and boxes: (x0, top, x1, bottom)
 
 
 def open_pdf(data: bytes) -> pdfium.PdfDocument:
@@ -88,11 +91,26 @@ def read_pages(pdf: pdfium.PdfDocument) -> Iterator[PdfPage]:
                 words = tuple(page_words(textpage, _Frame.of(page), limit=MAX_PAGE_CHARS))
             finally:
                 textpage.close()
-            yield PdfPage(index + 1, float(width), float(height), words, truncated=count > MAX_PAGE_CHARS)
+            rules = page_rules(page, _Frame.of(page)) if words else ()
+            yield PdfPage(
+                index + 1, float(width), float(height), words, truncated=count > MAX_PAGE_CHARS, rules=rules
+            )
         except pdfium.PdfiumError as exc:
             yield PdfPage(index + 1, 0.0, 0.0, None, str(exc) or "unreadable page")
         finally:
             page.close()
+
+
+def page_rules(page: pdfium.PdfPage, frame: _Frame, *, limit: int = MAX_RULES) -> tuple[tuple[float, ...], ...]:
+    """Bounds of the page's drawn shapes (table rules, box frames), as the page is shown; at most `limit`."""
+    out = []
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=1):
+        if len(out) >= limit:
+            break  # a chart or a map, not ruled text: the first shapes are enough to tell
+        left, bottom, right, top = obj.get_bounds()
+        x0, x1, y0, y1 = frame.box(left, bottom, right, top)
+        out.append((x0, y0, x1, y1))
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +168,8 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
     x0 = x1 = top = bottom = size = 0.0
     upright = True
     last_char, last_x0, last_top = "", 0.0, 0.0  # the previous glyph, to spot overprints
+    lost = 0.0  # a gap inside the current word wider than this may be a lost space
+    gaps: list[int] = []  # before which glyphs of the current word such gaps fall
     for i in range(count):
         char = text[i]
         if char == "\ufffe":  # FPDFText_GetText's stand-in for a line-end hyphen (and for unknowns)
@@ -161,7 +181,7 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
             # A space ends a word. PDFium's own inserted spaces and line breaks (generated) do not:
             # our geometry decides there, since PDFium inserts them where the PDF merely kerns.
             if chars and generated(raw, i) != 1:
-                yield _word(chars, x0, x1, top, bottom, upright)
+                yield _word(chars, x0, x1, top, bottom, upright, gaps, spaced=True)
                 chars = []
             continue
         elif char == "\ufffe":
@@ -193,9 +213,11 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
                 or small < SIZE_JUMP * big
                 or not (top <= (c_top + c_bottom) / 2 <= bottom or c_top <= (top + bottom) / 2 <= c_bottom)
             ):
-                yield _word(chars, x0, x1, top, bottom, upright)
+                yield _word(chars, x0, x1, top, bottom, upright, gaps)
                 chars = []
             else:
+                if c_x0 - x1 > lost:
+                    gaps.append(len(chars))
                 if c_x1 > x1:
                     x1 = c_x1
                 if c_top < top:
@@ -204,6 +226,7 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
                     bottom = c_bottom
         if not chars:
             x0, x1, top, bottom, size = c_x0, c_x1, c_top, c_bottom, c_size
+            lost, gaps = LOST_SPACE * c_size, []
             # One angle per word: rotated text also breaks the geometric tests above, so a word rarely
             # mixes directions, and asking per glyph would cost a C call each.
             angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # clockwise, in user space; -1 when unknown
@@ -211,7 +234,7 @@ def page_words(textpage: Any, frame: _Frame, *, limit: int = MAX_PAGE_CHARS) -> 
             upright = angle < 0 or shown < 0.01 or shown > 2 * math.pi - 0.01
         chars.append(char)
     if chars:
-        yield _word(chars, x0, x1, top, bottom, upright)
+        yield _word(chars, x0, x1, top, bottom, upright, gaps)
 
 
 def _page_text(raw: Any, count: int) -> str:
@@ -226,5 +249,20 @@ def _page_text(raw: Any, count: int) -> str:
     return "".join(chr(code) if 0 < code < 0x110000 else "\ufffe" for code in codes)
 
 
-def _word(chars: list[str], x0: float, x1: float, top: float, bottom: float, upright: bool) -> dict[str, Any]:
-    return {"text": "".join(chars), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "upright": upright}
+def _word(
+    chars: list[str],
+    x0: float,
+    x1: float,
+    top: float,
+    bottom: float,
+    upright: bool,
+    gaps: list[int] | None = None,
+    *,
+    spaced: bool = False,
+) -> dict[str, Any]:
+    word = {"text": "".join(chars), "x0": x0, "x1": x1, "top": top, "bottom": bottom, "upright": upright}
+    if gaps:
+        word["gaps"] = tuple(gaps)  # where a space may have been lost: `spacing` asks the word list
+    if spaced:
+        word["spaced"] = True  # a space glyph followed: letter-spaced text ends a word here
+    return word

@@ -89,6 +89,11 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 -- The uploaded file itself, so the UI can show the source page beside the extracted passage.
 CREATE TABLE IF NOT EXISTS sources (doc_id TEXT PRIMARY KEY, data BLOB NOT NULL);
+-- Footnotes, tables (JSON) and packed word boxes; a table of its own so databases from before it keep working.
+CREATE TABLE IF NOT EXISTS layout (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    footnotes TEXT NOT NULL, tables TEXT NOT NULL, word_boxes BLOB NOT NULL
+);
 """
 
 
@@ -172,6 +177,12 @@ class Store:
                 (doc.id, doc.source, doc.title, doc.media_type, len(doc.pages), doc.text,
                  json.dumps(dict(doc.metadata)), result.risk, result.model_version, _now()),
             )
+            if doc.footnotes or doc.tables or doc.word_boxes:
+                c.execute(
+                    "INSERT INTO layout VALUES (?,?,?,?)",
+                    (doc.id, json.dumps([f.to_dict() for f in doc.footnotes]),
+                     json.dumps([t.to_dict() for t in doc.tables]), doc.word_boxes),
+                )
             c.executemany(
                 "INSERT INTO pages VALUES (?,?,?,?,?,?)",
                 [(doc.id, p.number, p.start, p.end, int(p.ocr), int(p.needs_ocr)) for p in doc.pages],
@@ -263,8 +274,8 @@ class Store:
         return [dict(r) for r in rows]
 
     def document(self, doc_id: str) -> Document:
-        """A stored document with its pages."""
-        from .types import Page
+        """A stored document with its pages, footnotes, tables and word boxes."""
+        from .types import Footnote, Page, Table
 
         row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
@@ -273,9 +284,13 @@ class Store:
             Page(r["number"], r["start"], r["end"], bool(r["ocr"]), bool(r["needs_ocr"]))
             for r in self.conn.execute("SELECT * FROM pages WHERE doc_id = ? ORDER BY number", (doc_id,))
         )
+        layout = self.conn.execute("SELECT * FROM layout WHERE doc_id = ?", (doc_id,)).fetchone()
         return Document(
             id=row["id"], source=row["source"], text=row["text"], pages=pages, media_type=row["media_type"],
             title=row["title"] or "", metadata=tuple(sorted(json.loads(row["metadata"] or "{}").items())),
+            footnotes=tuple(Footnote.from_dict(f) for f in json.loads(layout["footnotes"])) if layout else (),
+            tables=tuple(Table.from_dict(t) for t in json.loads(layout["tables"])) if layout else (),
+            word_boxes=bytes(layout["word_boxes"]) if layout else b"",
         )
 
     def passages(self, doc_id: str) -> list[Passage]:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import struct
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
+# One word's place in Document.text and on its page: start, end, page, x0, top, x1, bottom (points, top-left
+# origin). Packed, 26 bytes a word, so a 1,000-page report's boxes take a few MB rather than hundreds.
+WORD_BOX = struct.Struct("<IIH4f")
+Rect = tuple[float, float, float, float]  # x0, top, x1, bottom in points on the shown page
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,39 @@ class Page:
 
 
 @dataclass(frozen=True, slots=True)
+class Footnote:
+    """A footnote, kept out of the body text: its page, its marker ("3", "*") and its text."""
+
+    page: int
+    marker: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Footnote:
+        return cls(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table as rows of cell texts; its text also appears once in the body, rows as " | "-joined lines."""
+
+    page: int
+    rows: tuple[tuple[str, ...], ...]
+    box: Rect = (0.0, 0.0, 0.0, 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"page": self.page, "rows": [list(r) for r in self.rows], "box": list(self.box)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Table:
+        box = tuple(d.get("box", (0.0, 0.0, 0.0, 0.0)))
+        return cls(d["page"], tuple(tuple(r) for r in d["rows"]), box)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """A whole extracted file. `id` is the SHA-256 of its bytes, so it survives renames and re-runs."""
 
@@ -37,6 +77,37 @@ class Document:
     media_type: str = "application/pdf"
     title: str = ""
     metadata: tuple[tuple[str, str], ...] = ()  # sorted (key, value) pairs; tuple keeps it hashable
+    footnotes: tuple[Footnote, ...] = ()
+    tables: tuple[Table, ...] = ()
+    word_boxes: bytes = field(default=b"", repr=False)  # WORD_BOX records in text order; empty for text files
+
+    def iter_word_boxes(self) -> Iterator[tuple[int, int, int, float, float, float, float]]:
+        """(start, end, page, x0, top, x1, bottom) for each word of the text that has a box, in text order."""
+        return WORD_BOX.iter_unpack(self.word_boxes)  # type: ignore[return-value]
+
+    def boxes_for(self, start: int, end: int) -> dict[int, list[Rect]]:
+        """The boxes of the text between two offsets, per page, merged into one rectangle per printed line."""
+        size = WORD_BOX.size
+        lo, hi = 0, len(self.word_boxes) // size
+        while lo < hi:  # first word ending after `start` (records are in text order)
+            mid = (lo + hi) // 2
+            if WORD_BOX.unpack_from(self.word_boxes, mid * size)[1] <= start:
+                lo = mid + 1
+            else:
+                hi = mid
+        out: dict[int, list[Rect]] = {}
+        for i in range(lo, len(self.word_boxes) // size):
+            w_start, _, page, x0, top, x1, bottom = WORD_BOX.unpack_from(self.word_boxes, i * size)
+            if w_start >= end:
+                break
+            rects = out.setdefault(page, [])
+            last = rects[-1] if rects else None
+            # The same printed line: overlapping vertically and moving right.
+            if last and top < last[3] and bottom > last[1] and x0 >= last[0] - 1.0:
+                rects[-1] = (last[0], min(last[1], top), max(last[2], x1), max(last[3], bottom))
+            else:
+                rects.append((x0, top, x1, bottom))
+        return out
 
     def page_at(self, offset: int) -> int:
         """The page number holding a character offset (the last page if past the end)."""
@@ -49,6 +120,9 @@ class Document:
         d = asdict(self)
         d["pages"] = [p.to_dict() for p in self.pages]
         d["metadata"] = dict(self.metadata)
+        d["footnotes"] = [f.to_dict() for f in self.footnotes]
+        d["tables"] = [t.to_dict() for t in self.tables]
+        d["word_boxes"] = base64.b64encode(self.word_boxes).decode("ascii")
         return d
 
     @classmethod
@@ -56,6 +130,10 @@ class Document:
         d = dict(d)
         d["pages"] = tuple(Page.from_dict(p) for p in d["pages"])
         d["metadata"] = tuple(sorted(d.get("metadata", {}).items()))
+        # Documents written before footnotes, tables and boxes were kept have none of these keys.
+        d["footnotes"] = tuple(Footnote.from_dict(f) for f in d.get("footnotes", ()))
+        d["tables"] = tuple(Table.from_dict(t) for t in d.get("tables", ()))
+        d["word_boxes"] = base64.b64decode(d.get("word_boxes", ""))
         return cls(**d)
 
 
