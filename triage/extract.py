@@ -350,7 +350,7 @@ def _drop_running_lines(page_lines: list[list[Line] | None]) -> int:
     removed = 0
     for _ in range(2):  # a header may be two rows (title, then date or page number)
         pages = [lines for lines in pages if _ends(lines)]
-        keys = Counter(key for lines in pages for key in {_running_key(lines[i].text) for i in _ends(lines)})
+        keys = Counter(key for lines in pages for key in {_bag_key(lines[i].text) for i in _ends(lines)})
         for lines in pages:
             # The first and last lines of running text: side boxes and tables are read after or among it.
             for end in ("first", "last"):
@@ -369,7 +369,7 @@ def _drop_running_lines(page_lines: list[list[Line] | None]) -> int:
                     continue
                 key = _running_key(lines[index].text)
                 # On a single page nothing repeats, but an isolated "Page 1" is still a page number.
-                repeated = len(pages) > 1 and keys[key] >= max(min(len(pages), 3), 0.3 * len(pages))
+                repeated = len(pages) > 1 and keys[_bag_key(lines[index].text)] >= max(min(len(pages), 3), 0.3 * len(pages))
                 if repeated or _PAGE_NUMBER.match(key):
                     lines.pop(index)
                     removed += 1
@@ -420,6 +420,13 @@ def _real_hyphens(page_lines: Sequence[list[Line] | None]) -> frozenset[str]:
 
 def _running_key(line: str) -> str:
     return _DIGITS.sub("#", line.lower()).strip()
+
+
+def _bag_key(line: str) -> str:
+    # Free of order and spacing: pages that go through pdfplumber (mostly rotated text) space and order a
+    # header's words differently from PDFium ("Federal 47705 Register/Vol." against "47700 Federal
+    # Register/ Vol."), yet it is the same running header. Its letters, counted, still tell it apart.
+    return "".join(sorted(c for c in _running_key(line) if c.isalnum() or c == "#"))
 
 
 def _mend_words_across_pages(page_lines: list[list[Line] | None]) -> None:
