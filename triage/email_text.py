@@ -26,6 +26,7 @@ MAX_ATTACHMENT_BYTES = 200 << 20  # the same ceiling as one file (Config.max_fil
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?.*$|^[ \t]+\S.*$")  # "Name: value" or a folded continuation
 _MAIL_ONLY_HEADERS = (b"message-id", b"mime-version", b"received", b"return-path", b"delivered-to",
                       b"content-type", b"dkim-signature", b"x-mailer")
+_BOUNDARY = re.compile(rb"boundary\s*=", re.IGNORECASE)
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]+")
 
 
@@ -107,6 +108,11 @@ def iter_attachments(data: bytes, source: str, *, depth: int = 0) -> Iterator[At
 
 
 def _parse(data: bytes, name: str) -> EmailMessage:
+    # Counted before parsing: thousands of nested multiparts take the parser seconds to reach its limit.
+    if len(_BOUNDARY.findall(data)) > MAX_PARTS:
+        raise ExtractionError(
+            f"{name} declares more than {MAX_PARTS} MIME parts; refused; save the attachments separately and retry"
+        )
     try:
         msg = email.message_from_bytes(data, policy=email.policy.default)
         parts = sum(1 for _ in msg.walk())
