@@ -2,10 +2,11 @@
 
 Reports here are in English or French (sometimes Spanish, Portuguese, German or Italian). Function words
 ("the", "of", "les", "des") make up a third to a half of running text in these languages and differ between
-them, so counting them tells the languages apart on anything longer than a short sentence. This is
-deterministic (same text, same answer), needs no model file, and scores 0.999 on the corpus's labelled
-passages (benchmarks/language.py prints the figure beside a general-purpose library's). Too few clues gives
-"" (unknown) rather than a guess.
+them, so counting them tells the languages apart on anything longer than a short sentence; a few spellings
+(-ing, -tion, é) help on telegraphic headlines. Deterministic (same text, same answer, no global seed), no
+model file, no dependency. On the corpus's 1,935 labelled passages it is right on 1,933 (0.999; the spelling
+hints were added after looking at its misses there, so the figure is partly in-sample); langdetect scores
+1.000 but runs about 50x slower (benchmarks/language.py prints both). Too few clues gives "" (unknown).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ _WORDS = {
         più ma fu sono questo questa tra quando anche fino dove ha hanno senza molto già nel nella""",
 }
 PROFILES: dict[str, frozenset[str]] = {lang: frozenset(words.split()) for lang, words in _WORDS.items()}
+_LOOKUP: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, words in PROFILES.items() if word in words) for word in set().union(*PROFILES.values())
+}
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 # Spelling that marks a language where function words are few (telegraphic headlines): weaker clues.
 _HINTS = (
@@ -52,13 +56,15 @@ _ELISION = re.compile(r"^(?:l|d|j|n|s|c|qu|m|t)['’]", re.IGNORECASE)  # French
 def detect_language(text: str) -> str:
     """An ISO 639-1 code ("en", "fr", ...) for the text's language, or "" when the clues are too few."""
     scores = dict.fromkeys(PROFILES, 0.0)
-    for match in _WORD.finditer(text[:MAX_CHARS]):
-        word = match.group(0).lower()
+    for word in _WORD.findall(text[:MAX_CHARS].lower()):
+        if word in _LOOKUP:
+            for lang in _LOOKUP[word]:
+                scores[lang] += 1
+            continue
         if _ELISION.match(word):
             scores["fr"] += 1  # l'armée, d'un, qu'il: as French as any function word
             word = _ELISION.sub("", word)
-        for lang, words in PROFILES.items():
-            if word in words:
+            for lang in _LOOKUP.get(word, ()):
                 scores[lang] += 1
         for lang, pattern in _HINTS:
             if pattern.search(word):
