@@ -258,6 +258,8 @@ def test_nesting_and_size_of_attachments_are_bounded(monkeypatch: pytest.MonkeyP
     (only,) = list_attachments(big.as_bytes(), "big.eml")
     assert only.data is None and "larger than" in only.error
     assert list_attachments(b"%PDF-1.4\n", "x.pdf") == ()
+    many = b"From: a@example.org\nMessage-ID: <x@y>\n\n" + b"boundary=x\n" * 600
+    assert list_attachments(many, "many.eml") == ()  # unreadable as a whole: its extraction says why
 
 
 # -- language --------------------------------------------------------------------------------------

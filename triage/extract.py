@@ -143,8 +143,8 @@ def list_attachments(data: bytes, source: str) -> tuple[Attachment, ...]:
         return ()
     try:
         return tuple(iter_attachments(data, source))
-    except ExtractionError as exc:
-        return (Attachment(source, error=str(exc)),)
+    except ExtractionError:
+        return ()  # the message itself cannot be read: extracting it reports why, once
 
 
 def detect_format(data: bytes) -> str:
