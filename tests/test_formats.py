@@ -17,6 +17,7 @@ import pytest
 from tests.pdfgen import PageSpec, make_pdf, para
 from triage import email_text
 from triage.errors import ExtractionError
+from triage.export import export_rows
 from triage.extract import detect_format, extract_document, extract_with_attachments, list_attachments
 from triage.language import detect_language
 from triage.pipeline import ScanResult
@@ -292,6 +293,8 @@ def test_a_store_from_the_previous_schema_gains_the_language_column(tmp_path: Pa
         store.save_result(ScanResult(doc, passages, (), (), 0.0, "test"))
         assert [p.lang for p in store.passages(doc.id)] == ["en", "fr"]
         assert store.conn.execute("SELECT lang FROM passages WHERE id = 'old:0-5'").fetchone()[0] == ""
+        exported = {row["passage_id"]: row["language"] for row in export_rows(store, doc_ids=[doc.id])}
+        assert [exported[p.id] for p in passages] == ["en", "fr"]
 
 
 # -- through the commands -------------------------------------------------------------------------------
