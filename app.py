@@ -170,8 +170,9 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     passages = store.passages(doc_id)
     reviewed = sum(f["review"] is not None for f in flags)
     st.subheader(doc.title or doc.source)
+    language = dict(doc.metadata).get("language", "")
     st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
-               f"{reviewed} reviewed")
+               f"{reviewed} reviewed" + (f" · language: {language}" if language else ""))
     if flags:
         st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
     else:
