@@ -332,12 +332,17 @@ def test_batch_stores_each_attachment_as_its_own_document(trained_config, tmp_pa
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "flash.eml").write_bytes(_mail_with_pdf(tmp_path))
+    mail = email_text.email.message_from_bytes(_mail_with_pdf(tmp_path), policy=email_text.email.policy.default)
+    mail.add_attachment(b"%PDF-1.4\nnot a PDF at all", maintype="application", subtype="pdf", filename="broken.pdf")
+    (inbox / "flash.eml").write_bytes(mail.as_bytes())
     (inbox / "gao.docx").write_bytes(_docx())
     (inbox / "page.html").write_bytes(PAGE.encode())
     cfg = replace(trained_config, db=str(tmp_path / "b.db"))
     report = run_batch([inbox], cfg, BatchOptions(workers=1))
-    assert report["counts"]["inputs"] == 4 and report["counts"]["stored"] == 4, report["failures"]
+    assert report["counts"]["inputs"] == 5 and report["counts"]["stored"] == 4, report["failures"]
+    assert [(f["source"], f["kind"]) for f in report["failures"]] == [("flash.eml/broken.pdf", "error")]
+    retried = run_batch([], cfg, BatchOptions(workers=1, retry_failed=True))  # re-reads the e-mail
+    assert [(f["source"], f["kind"]) for f in retried["failures"]] == [("flash.eml/broken.pdf", "error")]
     with open_store(cfg.db) as store:
         docs = {d["source"]: d for d in store.list_documents()}
         assert set(docs) == {"flash.eml", "flash.eml/report.pdf", "gao.docx", "page.html"}

@@ -117,6 +117,12 @@ class _Lock:
         self.file.close()
 
 
+def _mail_file(origin: str) -> Path:
+    """The e-mail file an attachment's origin ("mail:/in/x.eml/report.pdf") points into."""
+    path = Path(origin.removeprefix("mail:"))
+    return next((p for p in (path, *path.parents) if p.is_file()), path)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -205,8 +211,11 @@ class _Run:
             return list(iter_inputs(paths))
         if paths:  # only the failed ones among these inputs; the content hash decides in _tasks
             return list(iter_inputs(paths))
-        return [InputItem(Path(f["source"]).name, f["source"], Path(f["source"]).read_bytes)
-                for f in known.values()]
+        items = {}
+        for f in known.values():
+            path = _mail_file(f["source"]) if f["source"].startswith("mail:") else Path(f["source"])
+            items[str(path)] = InputItem(path.name, str(path), path.read_bytes)
+        return list(items.values())  # a failed attachment is retried by re-reading its e-mail
 
     def _tasks(self, items: list[InputItem], known: dict[str, dict[str, Any]]) -> Iterator[Task]:
         """Read, hash and sort each input: skip, re-classify in place, or hand it to a worker."""
