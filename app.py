@@ -17,12 +17,13 @@ from triage import auth, queue, trends
 from triage.config import Config, load_config
 from triage.errors import PermissionDeniedError, ReviewConflictError, TriageError
 from triage.framework import LABELS, Framework, load_framework
-from triage.pipeline import Pipeline
+from triage.extract import extract_document, extract_with_attachments
+from triage.pipeline import Pipeline, ScanResult
 from triage.render import chip_html, highlight_html
 from triage.store import Store, open_store
-from triage.types import Cue
+from triage.types import Cue, Document
 
-UPLOAD_TYPES = ["pdf", "txt", "md"]
+UPLOAD_TYPES = ["pdf", "docx", "html", "htm", "eml", "txt", "md", "markdown"]
 QUEUE_PAGE = 50  # documents listed per inbox page; the rest are a click away
 
 
@@ -171,8 +172,9 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     passages = store.passages(doc_id)
     reviewed = sum(f["review"] is not None for f in flags)
     st.subheader(doc.title or doc.source)
+    language = dict(doc.metadata).get("language", "")
     st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
-               f"{reviewed} reviewed")
+               f"{reviewed} reviewed" + (f" · language: {language}" if language else ""))
     if flags:
         st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
     else:
@@ -192,6 +194,16 @@ def open_document(doc_id: str) -> None:
 
 
 # -- pages ---------------------------------------------------------------------------------------------------
+def store_upload(store: Store, config: Config, user: auth.User, doc: Document, data: bytes) -> ScanResult:
+    """Analyse one extracted upload (or attachment) into the store, keeping a PDF's bytes for page views."""
+    result = load_pipeline(config).analyse(doc)
+    store.save_result(result)
+    if doc.media_type == "application/pdf":
+        store.save_source(doc.id, data)
+    store.log(user.name, "upload", target=doc.id, detail=doc.source, model_version=result.model_version)
+    return result
+
+
 def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth.User) -> list[str]:
     """Run each new upload through the pipeline into the store, with a progress bar; returns document ids."""
     done: dict[str, str] = st.session_state.setdefault("processed_uploads", {})
@@ -201,17 +213,23 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
         if bar:
             bar.progress(i / len(todo), text=f"Reading {up.name} ({i + 1} of {len(todo)})")
         try:
-            result = load_pipeline(config).process_file(up.name, data=up.getvalue(), source=up.name)
-            store.save_result(result)
-            if result.document.media_type == "application/pdf":
-                store.save_source(result.document.id, up.getvalue())
-            store.log(user.name, "upload", target=result.document.id, detail=up.name,
-                      model_version=result.model_version)
+            doc, attachments = extract_with_attachments(up.name, data=up.getvalue(), source=up.name)
+            result = store_upload(store, config, user, doc, up.getvalue())
         except TriageError as exc:
             st.error(f"{up.name}: {exc}")
             continue
         done[up.file_id] = result.document.id
         st.success(f"{up.name}: {len(result.flags)} flags, risk {result.risk:.2f}")
+        for attachment in attachments:  # an e-mail's attachments are reports of their own
+            try:
+                if attachment.data is None:
+                    raise TriageError(f"{attachment.source} {attachment.error}")
+                doc = extract_document(attachment.source, data=attachment.data, source=attachment.source)
+                result = store_upload(store, config, user, doc, attachment.data)
+            except TriageError as exc:
+                st.error(str(exc))
+                continue
+            st.success(f"{attachment.source}: {len(result.flags)} flags, risk {result.risk:.2f}")
     if bar:
         bar.empty()
     return [done[up.file_id] for up in uploads if up.file_id in done]
@@ -235,7 +253,7 @@ def inbox_filter(store: Store) -> queue.QueueFilter:
 def inbox_page() -> None:
     config, _, store, user = guard("reviewer")
     st.title("Inbox")
-    uploads = st.file_uploader("Add reports (PDF, text)", type=UPLOAD_TYPES, accept_multiple_files=True)
+    uploads = st.file_uploader("Add reports (PDF, Word, web page, e-mail, text)", type=UPLOAD_TYPES, accept_multiple_files=True)
     if uploads:
         new_ids = process_uploads(store, config, uploads, user)
         if new_ids and st.button(f"Open {len(new_ids) == 1 and 'the new report' or 'the last new report'}",

@@ -21,10 +21,11 @@ from typing import IO, Any
 from .config import Config
 from .db import is_postgres_url, redact_url
 from .errors import InputRejectedError, StoreError, TriageError
+from .extract import list_attachments
 from .guard import check_input_file
 from .workers import Outcome, Task, peak_rss_mb, run_dask, run_local
 
-SUPPORTED = (".pdf", ".txt", ".md")
+SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm", ".xhtml", ".eml")
 DEFAULT_TIME_LIMIT = 300.0  # seconds per file: a 300-page report takes well under a minute
 DEFAULT_LIMIT_MB = 2048.0  # per worker: spaCy + the model use about 0.5 GB, a large PDF a few hundred MB more
 REPORT_VERSION = 1
@@ -117,6 +118,12 @@ class _Lock:
         self.file.close()
 
 
+def _mail_file(origin: str) -> Path:
+    """The e-mail file an attachment's origin ("mail:/in/x.eml/report.pdf") points into."""
+    path = Path(origin.removeprefix("mail:"))
+    return next((p for p in (path, *path.parents) if p.is_file()), path)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -163,6 +170,7 @@ class _Run:
                        "reclassify_seconds": 0.0}
         self.workers: dict[str, dict[str, float]] = {}
         self.origins: dict[str, str] = {}
+        self.attachments: dict[str, bytes] = {}  # e-mail attachments' bytes until stored (no file to re-read)
 
     def execute(self, paths: list[str | Path]) -> dict[str, Any]:
         opts = asdict(self.options) | {"paths": [str(p) for p in paths], "model_version": self.version}
@@ -207,8 +215,11 @@ class _Run:
             return list(iter_inputs(paths))
         if paths:  # only the failed ones among these inputs; the content hash decides in _tasks
             return list(iter_inputs(paths))
-        return [InputItem(Path(f["source"]).name, f["source"], Path(f["source"]).read_bytes)
-                for f in known.values()]
+        items = {}
+        for f in known.values():
+            path = _mail_file(f["source"]) if f["source"].startswith("mail:") else Path(f["source"])
+            items[str(path)] = InputItem(path.name, str(path), path.read_bytes)
+        return list(items.values())  # a failed attachment is retried by re-reading its e-mail
 
     def _tasks(self, items: list[InputItem], known: dict[str, dict[str, Any]]) -> Iterator[Task]:
         """Read, hash and sort each input: skip, re-classify in place, or hand it to a worker."""
@@ -218,7 +229,7 @@ class _Run:
             self.counts["inputs"] += 1
             self.progress.current = item.name
             try:
-                if item.origin and not item.origin.startswith(("zip:", "tar:")) and Path(item.origin).exists():
+                if item.origin and not item.origin.startswith(("zip:", "tar:", "mail:")) and Path(item.origin).exists():
                     # Devices, pipes and huge files are refused before a byte is read.
                     check_input_file(item.origin, max_mb=self.config.max_file_mb)
                 data = item.read_bytes()
@@ -229,23 +240,39 @@ class _Run:
                 self._fail(item.name, f"path:{item.origin}", "unreadable",
                            f"{item.name} could not be read ({exc.strerror or exc}); check the path and retry")
                 continue
-            key = hashlib.sha256(data).hexdigest()
-            self.origins[key] = item.origin
-            if key in seen:
-                self._skip("duplicates")
-                continue
-            seen.add(key)
-            failed_before = key in known or f"path:{item.origin}" in known
-            if self.options.retry_failed != failed_before:
-                self._skip("known_failures_skipped" if failed_before else "skipped")
-                continue
-            if key in stored and not self.options.force:
-                if stored[key] == self.version:
-                    self._skip("skipped")
-                else:
-                    self._reclassify(key)
-                continue
-            yield Task(key, item.name, data)
+            yield from self._sort(item.name, item.origin, data, stored, known, seen)
+            # An e-mail's attachments are documents of their own: "mail.eml/report.pdf".
+            for attachment in list_attachments(data, item.name):
+                self.counts["inputs"] += 1
+                self.progress.total += 1
+                origin = f"mail:{item.origin}/{attachment.source.removeprefix(item.name + '/')}"
+                if attachment.data is None:
+                    self._fail(attachment.source, f"path:{origin}", "refused",
+                               f"{attachment.source} {attachment.error}")
+                    continue
+                self.attachments[hashlib.sha256(attachment.data).hexdigest()] = attachment.data
+                yield from self._sort(attachment.source, origin, attachment.data, stored, known, seen)
+
+    def _sort(self, name: str, origin: str, data: bytes, stored: dict[str, str],
+              known: dict[str, dict[str, Any]], seen: set[str]) -> Iterator[Task]:
+        """Skip, re-classify in place, or hand one file's bytes to a worker."""
+        key = hashlib.sha256(data).hexdigest()
+        self.origins[key] = origin
+        if key in seen:
+            self._skip("duplicates")
+            return
+        seen.add(key)
+        failed_before = key in known or f"path:{origin}" in known
+        if self.options.retry_failed != failed_before:
+            self._skip("known_failures_skipped" if failed_before else "skipped")
+            return
+        if key in stored and not self.options.force:
+            if stored[key] == self.version:
+                self._skip("skipped")
+            else:
+                self._reclassify(key)
+            return
+        yield Task(key, name, data)
 
     def _skip(self, what: str) -> None:
         self.counts[what] += 1
@@ -266,9 +293,10 @@ class _Run:
         t0 = time.monotonic()
         self.store.save_result(outcome.result)
         origin = Path(self.origins.get(outcome.key, ""))
-        if outcome.result.document.media_type == "application/pdf" and origin.is_file():
+        attached = self.attachments.pop(outcome.key, None)
+        if outcome.result.document.media_type == "application/pdf" and (attached or origin.is_file()):
             # Kept so the review UI can show the source page beside the passage.
-            self.store.save_source(outcome.result.document.id, origin.read_bytes())
+            self.store.save_source(outcome.result.document.id, attached or origin.read_bytes())
         self.store.resolve_failures(outcome.key)
         self.store.resolve_failures(f"path:{self.origins.get(outcome.key, '')}")
         self.timing["store_seconds"] += time.monotonic() - t0

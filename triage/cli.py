@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,10 @@ from .config import ROOT, Config, load_config
 from .db import is_postgres_url, redact_url
 from .errors import TriageError
 from .guard import check_input_file
+
+if TYPE_CHECKING:
+    from .framework import Framework
+    from .pipeline import ScanResult
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -30,7 +34,7 @@ app.add_typer(users_app, name="users")
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="SQLite file or postgresql://user@host/dbname URL (default: $TRIAGE_DB or triage.db).")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file (default: $TRIAGE_CONFIG).")]
-SUPPORTED = (".pdf", ".txt", ".md")
+SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm", ".xhtml", ".eml")
 
 
 def _config(config: Path | None = None, db: str | None = None) -> Config:
@@ -50,25 +54,49 @@ def _files(paths: list[Path]) -> list[Path]:
 
 @app.command()
 def scan(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A PDF or text file.")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                         help="A PDF, Word, web page, e-mail, Markdown or text file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of a summary.")] = False,
     all_passages: Annotated[bool, typer.Option("--all", help="Show unflagged passages too.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Read one report and show its passages with page numbers, entities and risk-factor scores.
 
+    An e-mail's attachments are read as reports of their own (under "attachments" in --json).
     Nothing is stored. Example: triage scan report.pdf --json > report.json
     """
+    from .extract import extract_with_attachments
     from .framework import load_framework
     from .pipeline import Pipeline
 
     cfg = _config(config)
     check_input_file(file, max_mb=cfg.max_file_mb)  # before loading models: refuse at once
-    result = Pipeline.load(cfg).process_file(file)
+    pipe = Pipeline.load(cfg)
+    doc, attachments = extract_with_attachments(file)
+    results, failures = [pipe.analyse(doc)], []
+    for attachment in attachments:
+        try:
+            if attachment.data is None:
+                raise TriageError(f"{attachment.source} {attachment.error}")
+            results.append(pipe.process_file(attachment.source, data=attachment.data, source=attachment.source))
+        except TriageError as exc:
+            failures.append({"source": attachment.source, "error": str(exc)})
     if as_json:
-        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-        return
-    fw = load_framework(cfg.framework_path)
+        out = results[0].to_json()
+        if attachments:
+            out["attachments"] = [r.to_json() for r in results[1:]] + failures
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        fw = load_framework(cfg.framework_path)
+        for result in results:
+            _print_scan(result, fw, all_passages=all_passages)
+        for failure in failures:
+            typer.echo(f"Error: {failure['error']}", err=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _print_scan(result: ScanResult, fw: Framework, *, all_passages: bool) -> None:
     doc = result.document
     typer.echo(f"{doc.source}: {len(doc.pages)} pages, {len(result.passages)} passages, "
                f"{len(result.flags)} flags, risk {result.risk:.2f} (model {result.model_version})")

@@ -94,6 +94,7 @@ def export_rows(
             "start": r["start"],
             "end": r["end"],
             "text": text,
+            "language": r.get("lang", ""),
             "labels": ", ".join(r["labels"]),
             "flags": ", ".join(f"{f['label']} ({f['score']:.2f})" for f in r["flags"]),
             "entities": "; ".join(f"{e.text} ({e.label})" for e in ents),

@@ -1,5 +1,10 @@
 """File bytes -> Document. With `pdfium_words`, the only modules that import PDF libraries.
 
+The type comes from the bytes, never the file name (`detect_format`): PDF, Word (.docx, `docx_text`),
+e-mail (`email_text`; its attachments are documents of their own), web pages (`html_text`), Markdown
+(`markdown_text`) and plain text. Every Document's metadata then gets the bytes' SHA-256, the page count,
+the language (`language`) and the report's date where one is found.
+
 PDF pages are read by PDFium (`pdfium_words`: glyph boxes -> words, about 10x faster than pdfminer);
 pdfplumber's `extract_words` is the fallback when PDFium refuses a file and for pages of rotated text.
 `layout.read_page` turns the words' boxes into lines in reading order (columns detected from a vertical
@@ -19,6 +24,7 @@ import struct
 import zlib
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -28,14 +34,26 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-from .errors import ExtractionError
 from . import pdfium_words
+from .docx_text import is_docx, office_kind, read_docx
+from .email_text import Attachment, is_email, iter_attachments, read_email
+from .errors import ExtractionError
+from .html_text import looks_like_html, read_html
+from .language import detect_language
 from .layout import Line, read_page
-from .normalise import clean_line, clean_text, hyphenated_words, is_line_end_hyphen, join_lines
+from .markdown_text import looks_like_markdown, markdown_to_text
+from .normalise import (
+    clean_line, clean_text, hyphenated_words, is_line_end_hyphen, join_lines, normalise_newlines,
+)
+from .queue import text_date
 from .types import WORD_BOX, Document, Footnote, Page, Table
 
 PDF_MEDIA_TYPE = "application/pdf"
 TEXT_MEDIA_TYPE = "text/plain"
+MARKDOWN_MEDIA_TYPE = "text/markdown"
+HTML_MEDIA_TYPE = "text/html"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+EMAIL_MEDIA_TYPE = "message/rfc822"
 METADATA_KEYS = ("Title", "Author", "CreationDate")
 
 # Magic numbers of files people mistake for documents, so the error can say what the file is.
@@ -75,11 +93,25 @@ _PDF_HEADER = re.compile(rb"%PDF-\d")
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 WORDS_FILE = Path(__file__).with_name("words.txt")  # made from our corpus by training/make_wordlist.py
+_PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?")
+_INVARIANT_DATE = "D:20000101"  # reportlab's fixed date for reproducible files: not a real date
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?#(\s*(of|/)\s*#)?[-–—\s]*$")
 
 
 def extract_document(path: str | Path, *, data: bytes | None = None, source: str | None = None) -> Document:
-    """Read a PDF or plain-text file (type detected from its bytes) into a Document."""
+    """Read a PDF, Word, web page, e-mail, Markdown or plain-text file (type detected from its bytes).
+
+    An e-mail becomes its message; its attachments are separate documents (`list_attachments`)."""
+    return extract_with_attachments(path, data=data, source=source)[0]
+
+
+def extract_with_attachments(
+    path: str | Path, *, data: bytes | None = None, source: str | None = None
+) -> tuple[Document, tuple[Attachment, ...]]:
+    """The file as a Document, and the attachments to read as documents of their own (e-mails only).
+
+    Each attachment's `source` ("mail.eml/report.pdf") is the name to extract it under; one that was not
+    returned (too large, nested too deep) carries the reason in `error`."""
     path = Path(path)
     name = source or path.name
     if data is None:
@@ -94,10 +126,41 @@ def extract_document(path: str | Path, *, data: bytes | None = None, source: str
     if not data:
         raise ExtractionError(f"{name} is empty (0 bytes); re-export or re-download the file and retry")
     doc_id = hashlib.sha256(data).hexdigest()
+    attachments: tuple[Attachment, ...] = ()
+    kind = detect_format(data)
+    if kind == "pdf":
+        doc = _extract_pdf(data, doc_id, name)
+    elif kind == "zip":
+        doc = _docx_document(data, doc_id, name)
+    elif kind == "email":
+        doc = _email_document(data, doc_id, name)
+        attachments = tuple(iter_attachments(data, name))
+    else:
+        doc = _plain_document(data, doc_id, name)
+    return _with_common_metadata(doc), attachments
+
+
+def list_attachments(data: bytes, source: str) -> tuple[Attachment, ...]:
+    """The attachments of an e-mail (forwarded messages opened, bounded), without extracting anything; () for
+    any other file."""
+    if not data or detect_format(data) != "email":
+        return ()
+    try:
+        return tuple(iter_attachments(data, source))
+    except ExtractionError:
+        return ()  # the message itself cannot be read: extracting it reports why, once
+
+
+def detect_format(data: bytes) -> str:
+    """What the bytes are, whatever the file is called: "pdf", "zip" (a Word file or another zip),
+    "email", or "text" (plain text, Markdown or HTML, told apart once decoded)."""
+    if data.startswith(b"PK\x03\x04"):  # before the PDF test: a zip may store a PDF in its first KB
+        return "zip"
     if _PDF_HEADER.search(data[:1024]):  # the header may follow some junk bytes; readers allow 1 KB
-        return _extract_pdf(data, doc_id, name)
-    text, encoding_notes = _decode_text(data, name)
-    return _text_document(text, doc_id, name, encoding_notes)
+        return "pdf"
+    if is_email(data):
+        return "email"
+    return "text"
 
 
 def describe_bytes(data: bytes) -> str:
@@ -155,13 +218,81 @@ def _looks_like_utf8(data: bytes) -> bool:
     return re.search(rb"[\xc2-\xf4][\x80-\xbf]+", data) is not None
 
 
-def _text_document(text: str, doc_id: str, name: str, notes: list[tuple[str, str]]) -> Document:
-    body = clean_text(text)
+def _text_document(
+    text: str, doc_id: str, name: str, notes: list[tuple[str, str]] | dict[str, str], *,
+    media_type: str = TEXT_MEDIA_TYPE, title: str = "", structured: bool = False,
+) -> Document:
+    """One page of text. `structured` text (from Word, HTML, Markdown) already has one paragraph per block
+    and keeps its single line breaks (table rows); plain text has its wrapped lines joined."""
+    body = _clean_blocks(text) if structured else clean_text(text)
     if not body:
         raise ExtractionError(f"{name} contains no text; check that it is the right file")
-    title = body.split("\n\n", 1)[0].lstrip("#").strip()[:200]
-    metadata = tuple(sorted([("pages", "1"), *notes]))
-    return Document(doc_id, name, body, (Page(1, 0, len(body)),), TEXT_MEDIA_TYPE, title, metadata)
+    meta = dict(notes)
+    title = clean_line(title or meta.get("Title", "")) or body.split("\n\n", 1)[0].lstrip("#").strip()
+    meta["pages"] = "1"  # text formats have no pages; the whole text is page 1
+    metadata = tuple(sorted(meta.items()))
+    return Document(doc_id, name, body, (Page(1, 0, len(body)),), media_type, title[:200], metadata)
+
+
+def _clean_blocks(text: str) -> str:
+    paragraphs = normalise_newlines(text).split("\n\n")
+    blocks = ("\n".join(filter(None, map(clean_line, b.split("\n")))) for b in paragraphs)
+    return "\n\n".join(b for b in blocks if b)
+
+
+def _plain_document(data: bytes, doc_id: str, name: str) -> Document:
+    text, encoding_notes = _decode_text(data, name)
+    if looks_like_html(text[:65536].encode("utf-8", errors="replace")):
+        body, meta = read_html(text, name)
+        return _text_document(body, doc_id, name, {**dict(encoding_notes), **meta}, media_type=HTML_MEDIA_TYPE,
+                              structured=True)
+    if looks_like_markdown(text):
+        body, heading = markdown_to_text(text)
+        return _text_document(body, doc_id, name, encoding_notes, media_type=MARKDOWN_MEDIA_TYPE, title=heading,
+                              structured=True)
+    return _text_document(text, doc_id, name, encoding_notes)
+
+
+def _docx_document(data: bytes, doc_id: str, name: str) -> Document:
+    if not is_docx(data):
+        what = office_kind(data)
+        if what:
+            raise ExtractionError(f"{name} is {what}, not a report triage reads; save it as PDF or .docx and retry")
+        raise ExtractionError(
+            f"{name} looks like a ZIP archive, not a document or Word file; give it to `triage batch` "
+            "(which opens archives), or unzip it, convert the files to PDF and retry"
+        )
+    body, meta = read_docx(data, name)
+    return _text_document(body, doc_id, name, meta, media_type=DOCX_MEDIA_TYPE, structured=True)
+
+
+def _email_document(data: bytes, doc_id: str, name: str) -> Document:
+    mail = read_email(data, name)
+    meta = dict(mail.metadata)
+    if mail.body_is_html and mail.body.strip():
+        body, _ = read_html(mail.body, name)  # the message's subject and date, not the page's
+    else:
+        body = clean_text(mail.body)
+    text = f"{mail.heading}\n\n{body}" if mail.heading else body
+    return _text_document(text, doc_id, name, meta, media_type=EMAIL_MEDIA_TYPE, structured=True)
+
+
+def _with_common_metadata(doc: Document) -> Document:
+    """What every document records whatever its format: the bytes' SHA-256, the page count, the language
+    and the report's date (a dated line near the top, else the file's own date) where one is found."""
+    meta = dict(doc.metadata)
+    meta["sha256"] = doc.id
+    meta.setdefault("pages", str(len(doc.pages)))
+    language = detect_language(doc.text)
+    if language:
+        meta["language"] = language
+    found = text_date(doc.text[:1500])
+    stated = _PDF_DATE.match(meta.get("CreationDate", ""))
+    if found:
+        meta["report_date"] = found.isoformat()
+    elif stated and not meta["CreationDate"].startswith(_INVARIANT_DATE):
+        meta["report_date"] = "-".join(g for g in stated.groups() if g)
+    return replace(doc, metadata=tuple(sorted(meta.items())))
 
 
 # --- PDF -------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ class ScanResult:
                 "source": self.document.source,
                 "pages": len(self.document.pages),
                 "title": self.document.title,
+                "language": dict(self.document.metadata).get("language", ""),
                 "risk": self.risk,
                 "model_version": self.model_version,
             },
@@ -48,6 +49,7 @@ class ScanResult:
                     "start": p.start,
                     "end": p.end,
                     "text": p.text,
+                    "lang": p.lang,
                     "entities": [{"text": e.text, "label": e.label, "start": e.start, "end": e.end}
                                  for e in p.entities],
                     "scores": {k: round(v, 4) for k, v in preds[p.id].scores},

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from .config import MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS
+from .language import detect_language
 from .types import Document, Passage
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -92,7 +93,8 @@ def split_passages(
                 last_end = b
                 continue
             for s, e in _split_long(text, a, b, max_chars) if b - a > max_chars else [(a, b)]:
-                passages.append(Passage(doc.id, s, e, number, text[s:e]))
+                passages.append(Passage(doc.id, s, e, number, text[s:e], lang=detect_language(text[s:e])))
         if pending is not None and len(text[pending:last_end].split()) >= 3:
-            passages.append(Passage(doc.id, pending, last_end, number, text[pending:last_end]))
+            passages.append(Passage(doc.id, pending, last_end, number, text[pending:last_end],
+                                    lang=detect_language(text[pending:last_end])))
     return passages

@@ -21,7 +21,7 @@ from .types import Document, Entity, Passage
 if TYPE_CHECKING:
     from .pipeline import ScanResult
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: passages.lang
 DECISIONS = ("accept", "reject", "relabel")
 
 _SCHEMA = """
@@ -141,6 +141,7 @@ class Store:
                 raise StoreError(f"{self.path} was written by a newer triage (schema {version}); upgrade triage")
             # Every statement is CREATE ... IF NOT EXISTS, so running the script again is harmless.
             self.conn.executescript(_SCHEMA)
+            _add_missing_columns(self.conn)
             self.conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
@@ -188,8 +189,8 @@ class Store:
                 [(doc.id, p.number, p.start, p.end, int(p.ocr), int(p.needs_ocr)) for p in doc.pages],
             )
             c.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?)",
-                [(p.id, p.doc_id, p.start, p.end, p.page, p.text) for p in result.passages],
+                'INSERT INTO passages (id, doc_id, start, "end", page, text, lang) VALUES (?,?,?,?,?,?,?)',
+                [(p.id, p.doc_id, p.start, p.end, p.page, p.text, p.lang) for p in result.passages],
             )
             c.executemany(
                 "INSERT INTO entities VALUES (?,?,?,?,?,?)",
@@ -302,7 +303,7 @@ class Store:
         ):
             ents.setdefault(r["passage_id"], []).append(Entity(r["text"], r["label"], r["start"], r["end"], r["norm"]))
         return [
-            Passage(r["doc_id"], r["start"], r["end"], r["page"], r["text"], tuple(ents.get(r["id"], ())))
+            Passage(r["doc_id"], r["start"], r["end"], r["page"], r["text"], tuple(ents.get(r["id"], ())), r["lang"])
             for r in self.conn.execute("SELECT * FROM passages WHERE doc_id = ? ORDER BY start", (doc_id,))
         ]
 
@@ -581,6 +582,18 @@ class Store:
         import random
 
         return random.Random(seed).sample(rows, min(n, len(rows)))
+
+
+# Columns added after a table was first shipped: (table, column, definition). A store made by an earlier
+# schema gets them on open (ALTER TABLE ADD COLUMN keeps every row; old rows take the default).
+_ADDED_COLUMNS = (("passages", "lang", "TEXT NOT NULL DEFAULT ''"),)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, definition in _ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
 
 
 def _review(row: sqlite3.Row) -> Review:

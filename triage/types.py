@@ -165,6 +165,7 @@ class Passage:
     page: int
     text: str
     entities: tuple[Entity, ...] = ()
+    lang: str = ""  # ISO 639-1 code of the passage's language ("" when too short to tell)
 
     @property
     def id(self) -> str:
@@ -179,6 +180,7 @@ class Passage:
             "page": self.page,
             "text": self.text,
             "entities": [e.to_dict() for e in self.entities],
+            "lang": self.lang,
         }
 
     @classmethod
@@ -190,6 +192,7 @@ class Passage:
             page=d["page"],
             text=d["text"],
             entities=tuple(Entity.from_dict(e) for e in d.get("entities", ())),
+            lang=d.get("lang", ""),
         )
 
 

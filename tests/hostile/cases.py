@@ -181,3 +181,83 @@ HOSTILE_NAMES = (
     "-rf --db=other.db.txt",
     "'quote\" and \\backslash.txt",
 )
+
+
+# -- Word, web pages, e-mail (issue 3's formats) -------------------------------------------------------
+_LAUGHS = ('<!DOCTYPE lolz [<!ENTITY lol0 "lol">'
+           + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)) + "]>")
+
+
+def _word(*, extra_zeros: int = 0, laughs: bool = False) -> bytes:
+    """A real .docx (python-docx), optionally with a member of `extra_zeros` bytes or a billion-laughs DTD."""
+    import io
+    import zipfile
+
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph(BODY)
+    raw = io.BytesIO()
+    d.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info)
+            if laughs and info.filename == "word/document.xml":
+                end = part.index(b"?>") + 2
+                part = part[:end] + _LAUGHS.encode() + part[end:].replace(b"granaries", b"&lol9;")
+            dst.writestr(info.filename, part)
+        if extra_zeros:
+            with dst.open("word/media/image1.bin", "w") as f:
+                for _ in range(extra_zeros >> 20):
+                    f.write(bytes(1 << 20))
+    return out.getvalue()
+
+
+def _mail_with(attachments: tuple[tuple[str, bytes], ...], *, nest: int = 0) -> bytes:
+    """A message whose body is BODY, with the given attachments, forwarded inside `nest` more messages."""
+    from email.message import EmailMessage
+
+    def message(subject: str) -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"], msg["Subject"] = "field@example.org", subject
+        msg["Date"], msg["Message-ID"] = "Sat, 14 Mar 2026 08:15:00 +0000", f"<{subject}@example.org>"
+        msg.set_content(BODY + "\n")
+        return msg
+
+    msg = message("innermost")
+    for name, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    for depth in range(nest):
+        outer = message(f"forward-{depth}")
+        outer.add_attachment(msg)
+        msg = outer
+    return msg.as_bytes()
+
+
+_SCRIPTED_PAGE = (f"<!DOCTYPE html><html><head><title>t</title><script>alert('SCRIPT_RAN')</script></head>"
+                  f"<body onload=\"alert('ONLOAD')\"><p>{BODY}</p><script>document.write('WRITTEN')</script>"
+                  "<img src=x onerror=\"alert('IMG')\"><iframe src=\"javascript:alert('FRAME')\"></iframe></body></html>")
+# E-mails with attachments become several inputs in a batch run, which the batch test's arithmetic does not
+# count; their attachments are checked in tests/test_formats.py instead.
+CASES += (
+    Case("a .docx zip bomb (80 MB of zeros in one member)", "bomb.docx", lambda t: _word(extra_zeros=80 << 20),
+         "error", error_match="zip bomb"),
+    Case("XML entity expansion (billion laughs) in a .docx", "laughs.docx", lambda t: _word(laughs=True),
+         "error", error_match="DTD or XML entities"),
+    Case("XML entity expansion (billion laughs) in a web page", "laughs.html",
+         lambda t: f'<?xml version="1.0"?>{_LAUGHS}<html><body><p>&lol9; {BODY}</p></body></html>'.encode(),
+         "error", error_match="declares XML entities"),
+    Case("a web page full of scripts (none may run or show)", "scripted.html", lambda t: _SCRIPTED_PAGE.encode(),
+         "ok", contains="granaries"),
+    Case("an e-mail forwarded 40 messages deep", "deep-forward.eml", lambda t: _mail_with((), nest=40), "ok",
+         contains="granaries", in_batch=False),
+    Case("an e-mail with 5,000 nested MIME parts", "deep-mime.eml",
+         lambda t: ("From: a@example.org\nDate: Sat, 14 Mar 2026 08:15:00 +0000\nMIME-Version: 1.0\n"
+                    + "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\n\n--b{i}\n' for i in range(5000))
+                    + f"Content-Type: text/plain\n\n{BODY}\n").encode(),
+         "error", error_match="MIME parts"),
+    Case("an e-mail whose attachment is a .docx zip bomb", "bomb-attached.eml",
+         lambda t: _mail_with((("bomb.docx", _word(extra_zeros=80 << 20)),)), "ok", contains="granaries",
+         in_batch=False),
+)
