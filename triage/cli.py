@@ -7,13 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .config import ROOT, Config, load_config
 from .errors import TriageError
 from .guard import check_input_file
+
+if TYPE_CHECKING:
+    from .types import Document
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -70,6 +73,8 @@ def scan(
     doc = result.document
     typer.echo(f"{doc.source}: {len(doc.pages)} pages, {len(result.passages)} passages, "
                f"{len(result.flags)} flags, risk {result.risk:.2f} (model {result.model_version})")
+    for line in _ocr_lines(doc):
+        typer.echo(line)
     preds = {p.passage_id: p for p in result.predictions}
     for p in result.passages:
         pred = preds[p.id]
@@ -84,6 +89,18 @@ def scan(
             cues = ", ".join(c.text for c in dict(pred.cues).get(label, ()))
             typer.echo(f"  FLAG {label} {fw.factor(label).short_name} ({pred.score(label):.2f})"
                        + (f"; cues: {cues}" if cues else ""))
+
+
+def _ocr_lines(doc: Document) -> list[str]:
+    """What OCR did to a document, for people: which pages it read, how sure it was, which it could not."""
+    meta = dict(doc.metadata)
+    lines = []
+    if "ocr_pages" in meta:
+        lines.append(f"OCR: read page(s) {meta['ocr_pages']} from scans, mean word confidence "
+                     f"{meta['ocr_confidence']}% (per page: {meta['ocr_page_confidence']})")
+    if "needs_ocr" in meta:
+        lines.append(f"needs OCR, text missing on page {meta['needs_ocr']}")
+    return lines
 
 
 @app.command()

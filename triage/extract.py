@@ -26,8 +26,9 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
+from .config import OcrSettings
 from .errors import ExtractionError
-from . import pdfium_words
+from . import ocr, pdfium_words
 from .layout import layout_page
 from .normalise import clean_line, clean_text, hyphenated_words, is_line_end_hyphen, join_lines
 from .types import Document, Page
@@ -74,8 +75,14 @@ _DIGITS = re.compile(r"\d+")
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?#(\s*(of|/)\s*#)?[-–—\s]*$")
 
 
-def extract_document(path: str | Path, *, data: bytes | None = None, source: str | None = None) -> Document:
-    """Read a PDF or plain-text file (type detected from its bytes) into a Document."""
+def extract_document(
+    path: str | Path, *, data: bytes | None = None, source: str | None = None,
+    ocr_settings: OcrSettings | None = None,
+) -> Document:
+    """Read a PDF or plain-text file (type detected from its bytes) into a Document.
+
+    PDF pages that are pictures are OCRed as `ocr_settings` say (default: English and French, when Tesseract is
+    installed)."""
     path = Path(path)
     name = source or path.name
     if data is None:
@@ -91,7 +98,7 @@ def extract_document(path: str | Path, *, data: bytes | None = None, source: str
         raise ExtractionError(f"{name} is empty (0 bytes); re-export or re-download the file and retry")
     doc_id = hashlib.sha256(data).hexdigest()
     if _PDF_HEADER.search(data[:1024]):  # the header may follow some junk bytes; readers allow 1 KB
-        return _extract_pdf(data, doc_id, name)
+        return _extract_pdf(data, doc_id, name, ocr_settings=ocr_settings)
     text, encoding_notes = _decode_text(data, name)
     return _text_document(text, doc_id, name, encoding_notes)
 
@@ -163,8 +170,12 @@ def _text_document(text: str, doc_id: str, name: str, notes: list[tuple[str, str
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium") -> Document:
-    """Lay out each page's words; PDFium reads them fast, pdfminer (via pdfplumber) when PDFium refuses."""
+def _extract_pdf(
+    data: bytes, doc_id: str, name: str, *, engine: str = "pdfium", ocr_settings: OcrSettings | None = None
+) -> Document:
+    """Lay out each page's words; PDFium reads them fast, pdfminer (via pdfplumber) when PDFium refuses.
+
+    Pages with (almost) no text layer are OCRed from PDFium's rendering; the pdfminer path cannot render."""
     if engine == "pdfium":
         try:
             pdf = pdfium_words.open_pdf(data)
@@ -173,7 +184,7 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")
         try:
             metadata = pdfium_words.metadata(pdf)
-            page_lines, failures, hard, truncated = [], [], [], []
+            page_lines, failures, hard, truncated, sparse = [], [], [], [], []
             pages = pdfium_words.read_pages(pdf)
             for page in pages:
                 if page.words is None:
@@ -185,16 +196,24 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
                 if sum(not w["upright"] for w in page.words) > len(page.words) / 2:
                     hard.append(page.number)  # mostly rotated text: pdfplumber groups it into words
                 page_lines.append(layout_page(page.words, page.width, page.height))
+                if ocr.is_sparse(page.words):
+                    sparse.append(page.number)
             n_pages = len(page_lines)
+            scans = ocr.read_scans(pdf, sparse, ocr_settings or OcrSettings())
+            for number, lines, *_ in scans.read:
+                page_lines[number - 1] = lines
         except pdfium_words.PdfiumOpenError:
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")
         finally:
             pdf.close()
+        hard = [n for n in hard if n not in {number for number, *_ in scans.read}]  # OCR read the picture
         if hard:
             _relayout_with_pdfplumber(data, hard, page_lines)
         if truncated:
             metadata["truncated_pages"] = ", ".join(truncated)  # said, so a reader knows text is missing
-        return _finish_pdf(page_lines, failures, metadata, n_pages, doc_id, name)
+        if n_pages and not failures and not any(page_lines):
+            raise ExtractionError(ocr.no_text_message(name, scans))
+        return ocr.mark_pages(_finish_pdf(page_lines, failures, metadata, n_pages, doc_id, name), scans)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDF_ERRORS as exc:
@@ -261,8 +280,8 @@ def _finish_pdf(
         )
     if not texts:
         raise ExtractionError(
-            f"{name} has no text layer on any page (scanned or image-only); it needs OCR, "
-            "which a later version of triage adds; run it through OCR (e.g. ocrmypdf) and retry"
+            f"{name} has no text layer on any page (scanned or image-only) and PDFium, which triage renders "
+            "pages with for OCR, cannot open it; run it through OCR (e.g. ocrmypdf) and retry"
         )
     # A page emptied only by dropping its running header still had a text layer, so it needs no OCR.
     blank = [lines == [] for lines in page_lines]

@@ -96,6 +96,61 @@ def read_pages(pdf: pdfium.PdfDocument) -> Iterator[PdfPage]:
 
 
 @dataclass(frozen=True, slots=True)
+class PageScan:
+    """How much of a page is covered by pictures, and the largest picture's size in pixels."""
+
+    image_share: float  # of the page area, 0..1
+    largest_pixels: int
+
+
+def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
+    """Measure the pictures on page `number` (1-based): a scan is one picture covering the page."""
+    page = pdf[number - 1]
+    try:
+        left, bottom, right, top = page.get_cropbox()
+        area = max((right - left) * (top - bottom), 1e-6)
+        covered, largest = 0.0, 0
+        for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+            try:
+                x0, y0, x1, y1 = obj.get_bounds()
+                w, h = obj.get_px_size()
+            except pdfium.PdfiumError:
+                continue
+            # Only the part inside the crop box is shown, so only that part can hold readable text.
+            covered += max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, top) - max(y0, bottom))
+            largest = max(largest, w * h)
+        return PageScan(min(covered / area, 1.0), largest)
+    finally:
+        page.close()
+
+
+def render_grey(
+    pdf: pdfium.PdfDocument, number: int, dpi: float, *, max_pixels: int
+) -> tuple[int, int, bytes, float]:
+    """Page `number` as shown (crop box, rotation) in 8-bit grey: (width, height, rows of pixels, dpi).
+
+    A page too large for `max_pixels` at `dpi` is rendered at the dpi that fits, so memory stays bounded.
+    """
+    page = pdf[number - 1]
+    try:
+        width, height = page.get_size()
+        dpi = min(dpi, 72 * (max_pixels / max(width * height, 1e-6)) ** 0.5)
+        bitmap = page.render(scale=dpi / 72, grayscale=True)
+        try:
+            width, height, stride, channels = bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels
+            raw = bytes(bitmap.buffer)
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    if channels == 1 and stride == width:
+        return width, height, raw, dpi
+    # Rows may be padded, and some PDFium builds give grey as BGR(x): keep one byte per pixel.
+    rows = (raw[r * stride : r * stride + width * channels : channels] for r in range(height))
+    return width, height, b"".join(rows), dpi
+
+
+@dataclass(frozen=True, slots=True)
 class _Frame:
     """Maps PDF user space (y up, unrotated) to the page as a viewer shows it (crop box, rotation, y down)."""
 
