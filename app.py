@@ -171,6 +171,11 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     st.subheader(doc.title or doc.source)
     st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
                f"{reviewed} reviewed")
+    meta = dict(doc.metadata)
+    if "ocr_pages" in meta:  # OCRed text can hold misread words: say so where the reviewer reads it
+        st.caption(f"Scanned: page(s) {meta['ocr_pages']} read by OCR, mean word confidence {meta['ocr_confidence']}%")
+    if "needs_ocr" in meta:
+        st.warning(f"Text missing, these pages need OCR: {meta['needs_ocr']}")
     if flags:
         st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
     else:

@@ -14,7 +14,7 @@ from tests.pdfgen import PageSpec, make_image_pdf, make_pdf, para, scan_pdf, tit
 from triage.config import OcrSettings, load_config
 from triage.errors import ConfigError, ExtractionError
 from triage.extract import extract_document
-from triage.ocr import parse_tsv
+from triage.ocr import parse_tsv, scan_dpi
 
 TESSERACT = shutil.which("tesseract")
 needs_tesseract = pytest.mark.skipif(TESSERACT is None, reason="Tesseract is not installed (make test installs it)")
@@ -199,3 +199,8 @@ def test_scan_command_shows_ocr_pages_and_pages_needing_ocr(trained_config, tmp_
     result = runner.invoke(app, ["scan", str(mixed), "--config", str(without)])
     assert result.exit_code == 0, result.output
     assert "needs OCR, text missing on page 2: Tesseract was not found" in result.output
+
+
+def test_scans_are_read_at_their_own_resolution_within_limits() -> None:
+    assert [scan_dpi(native, 300) for native in (0.0, 150.0, 240.0, 300.0, 600.0)] == [200, 200, 240, 300, 300]
+    assert scan_dpi(300.0, 150) == 150  # the configured limit wins over the floor

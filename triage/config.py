@@ -24,7 +24,8 @@ RECALL_TARGET = 0.85
 # Extraction reads a whole file into memory; the longest real reports we know are tens of MB.
 MAX_FILE_MB = 200
 OCR_LANGUAGES = "eng+fra"  # Debian's tesseract-ocr-eng and tesseract-ocr-fra
-# Tesseract is trained on text of about 10 pt at 300 dpi; benchmarks/extraction.py measures 200 against 300.
+# The highest dpi a scan is rendered at for Tesseract: each is read at its own resolution, from 200 dpi up to
+# this, and finer scans are reduced, since 300 dpi already reads 7 pt print (benchmarks/extraction.py).
 OCR_DPI = 300
 OCR_TIMEOUT = 60.0  # seconds per page; a dense A4 page takes 2-6 s on one busy core
 OCR_MAX_PAGES = 200  # per document, so a 5,000-page picture dump cannot hold a worker for hours

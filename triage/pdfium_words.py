@@ -101,6 +101,7 @@ class PageScan:
 
     image_share: float  # of the page area, 0..1
     largest_pixels: int
+    dpi: float  # the largest picture's own resolution as placed on the page (0 when there is none)
 
 
 def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
@@ -109,7 +110,7 @@ def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
     try:
         left, bottom, right, top = page.get_cropbox()
         area = max((right - left) * (top - bottom), 1e-6)
-        covered, largest = 0.0, 0
+        covered, largest, dpi = 0.0, 0, 0.0
         for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
             try:
                 x0, y0, x1, y1 = obj.get_bounds()
@@ -118,8 +119,9 @@ def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
                 continue
             # Only the part inside the crop box is shown, so only that part can hold readable text.
             covered += max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, top) - max(y0, bottom))
-            largest = max(largest, w * h)
-        return PageScan(min(covered / area, 1.0), largest)
+            if w * h > largest:
+                largest, dpi = w * h, 72 * w / max(x1 - x0, 1e-6)
+        return PageScan(min(covered / area, 1.0), largest, dpi)
     finally:
         page.close()
 
