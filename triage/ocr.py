@@ -90,6 +90,8 @@ def read_scans(pdf: pypdfium2.PdfDocument, numbers: Sequence[int], settings: Ocr
                 missed.append((number, unavailable))
             except TimeoutError as exc:
                 missed.append((number, str(exc)))
+            except pdfium_words.PdfiumRenderError as exc:
+                missed.append((number, f"it could not be rendered for OCR ({exc})"))
             else:
                 read.append((number, layout_page(page.words, page.width, page.height), page.confidence,
                              len(page.words)))
@@ -107,7 +109,7 @@ def scan_dpi(native: float, limit: int) -> float:
 def ocr_page(pdf: pypdfium2.PdfDocument, number: int, settings: OcrSettings, *, dpi: float | None = None) -> ScannedPage:
     """Render page `number` (at `dpi`, else `settings.dpi`) and read it with Tesseract.
 
-    Raises TimeoutError past `settings.timeout`, OcrUnavailable when Tesseract cannot run.
+    Raises TimeoutError past `settings.timeout`, OcrUnavailable when Tesseract cannot run, PdfiumRenderError.
     """
     width, height, pixels, dpi = pdfium_words.render_grey(pdf, number, dpi or settings.dpi, max_pixels=MAX_PIXELS)
     tsv = run_tesseract(_pgm(width, height, pixels), settings, dpi=round(dpi))

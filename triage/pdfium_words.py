@@ -40,6 +40,10 @@ class PdfiumOpenError(Exception):
     """PDFium refused the file; the caller falls back to pdfminer, which explains the reason better."""
 
 
+class PdfiumRenderError(Exception):
+    """PDFium could not render a page (for OCR); the page is reported, the rest of the file is read."""
+
+
 @dataclass(frozen=True, slots=True)
 class PdfPage:
     number: int
@@ -106,7 +110,10 @@ class PageScan:
 
 def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
     """Measure the pictures on page `number` (1-based): a scan is one picture covering the page."""
-    page = pdf[number - 1]
+    try:
+        page = pdf[number - 1]
+    except pdfium.PdfiumError:
+        return PageScan(0.0, 0, 0.0)  # read_pages has reported this page already
     try:
         left, bottom, right, top = page.get_cropbox()
         area = max((right - left) * (top - bottom), 1e-6)
@@ -122,6 +129,8 @@ def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
             if w * h > largest:
                 largest, dpi = w * h, 72 * w / max(x1 - x0, 1e-6)
         return PageScan(min(covered / area, 1.0), largest, dpi)
+    except pdfium.PdfiumError:
+        return PageScan(0.0, 0, 0.0)
     finally:
         page.close()
 
@@ -133,18 +142,21 @@ def render_grey(
 
     A page too large for `max_pixels` at `dpi` is rendered at the dpi that fits, so memory stays bounded.
     """
-    page = pdf[number - 1]
     try:
-        width, height = page.get_size()
-        dpi = min(dpi, 72 * (max_pixels / max(width * height, 1e-6)) ** 0.5)
-        bitmap = page.render(scale=dpi / 72, grayscale=True)
+        page = pdf[number - 1]
         try:
-            width, height, stride, channels = bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels
-            raw = bytes(bitmap.buffer)
+            width, height = page.get_size()
+            dpi = min(dpi, 72 * (max_pixels / max(width * height, 1e-6)) ** 0.5)
+            bitmap = page.render(scale=dpi / 72, grayscale=True)
+            try:
+                width, height, stride, channels = bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels
+                raw = bytes(bitmap.buffer)
+            finally:
+                bitmap.close()
         finally:
-            bitmap.close()
-    finally:
-        page.close()
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise PdfiumRenderError(str(exc) or "PDFium could not render the page") from exc
     if channels == 1 and stride == width:
         return width, height, raw, dpi
     # Rows may be padded, and some PDFium builds give grey as BGR(x): keep one byte per pixel.
