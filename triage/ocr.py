@@ -173,12 +173,13 @@ def no_text_message(name: str, report: OcrReport) -> str:
     """Why a PDF with no text on any page gave none, and what to do."""
     if report.read:
         return (f"{name} has no text on any page, even after OCR of {len(report.read)} scanned "
-                f"page{'s' if len(report.read) > 1 else ''}; check that the scan is legible and the right file")
+                f"page{'s' if len(report.read) > 1 else ''}; check that it is the right file and the scan is legible, "
+                "and retry")
     if report.missed:
         return (f"{name} has no text layer on any page (scanned or image-only) and needs OCR, which could not "
                 f"run: {report.missed[0][1]}; fix that, or run it through OCR (e.g. ocrmypdf), and retry")
     return (f"{name} has no text layer on any page and no scanned picture to OCR (it looks blank); "
-            "check that it is the right file")
+            "check that it is the right file and retry")
 
 
 def mark_pages(doc: Document, report: OcrReport) -> Document:
