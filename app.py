@@ -175,6 +175,11 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     language = dict(doc.metadata).get("language", "")
     st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
                f"{reviewed} reviewed" + (f" · language: {language}" if language else ""))
+    meta = dict(doc.metadata)
+    if "ocr_pages" in meta:  # OCRed text can hold misread words: say so where the reviewer reads it
+        st.caption(f"Scanned: page(s) {meta['ocr_pages']} read by OCR, mean word confidence {meta['ocr_confidence']}%")
+    if "needs_ocr" in meta:
+        st.warning(f"Text missing, these pages need OCR: {meta['needs_ocr']}")
     if flags:
         st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
     else:
@@ -213,7 +218,8 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
         if bar:
             bar.progress(i / len(todo), text=f"Reading {up.name} ({i + 1} of {len(todo)})")
         try:
-            doc, attachments = extract_with_attachments(up.name, data=up.getvalue(), source=up.name)
+            doc, attachments = extract_with_attachments(
+                up.name, data=up.getvalue(), source=up.name, ocr_settings=config.ocr_settings)
             result = store_upload(store, config, user, doc, up.getvalue())
         except TriageError as exc:
             st.error(f"{up.name}: {exc}")
@@ -224,7 +230,8 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
             try:
                 if attachment.data is None:
                     raise TriageError(f"{attachment.source} {attachment.error}")
-                doc = extract_document(attachment.source, data=attachment.data, source=attachment.source)
+                doc = extract_document(attachment.source, data=attachment.data, source=attachment.source,
+                                       ocr_settings=config.ocr_settings)
                 result = store_upload(store, config, user, doc, attachment.data)
             except TriageError as exc:
                 st.error(str(exc))

@@ -27,6 +27,7 @@ from tests.pdfgen import (  # noqa: E402
     make_pdf,
     para,
     paragraphs_from_text,
+    scan_pdf,
     table,
     title,
 )
@@ -171,6 +172,16 @@ def main(out: Path) -> None:
         lines = [sentence(rng)[:60] for _ in range(20)]
         make_image_pdf(out / f"scan_{i}.pdf", lines)
         add(f"scan_{i}", "scanned", " ".join(lines), 1)
+    # Reports as a scanner gives them back: 1-3 columns of 10 pt type, 200 or 300 dpi, a little skew and dirt.
+    for i in range(6):
+        rng = random.Random(f"scanrep-{i}")
+        name = f"scan_report_{i}"
+        blocks = [title(f"Situation report {i + 1}: {rng.choice(OBJECTS)}"), *body(rng, 5)]
+        truth = make_pdf(out / f"{name}-digital.pdf", [PageSpec(blocks, columns=1 + i % 3)])
+        scan_pdf(out / f"{name}-digital.pdf", out / f"{name}.pdf", dpi=(200, 300)[i % 2],
+                 skew=rng.uniform(-0.5, 0.5), noise=0.05, seed=i)
+        (out / f"{name}-digital.pdf").unlink()
+        add(name, "scanned", truth, _pages(out / f"{name}.pdf"))
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     print(f"wrote {len(manifest)} PDFs with ground truth to {out}")
 

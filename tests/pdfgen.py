@@ -321,6 +321,39 @@ def make_image_pdf(path: str | Path, lines: Sequence[str], *, pages: int = 1) ->
     return str(path)
 
 
+def scan_pdf(source: str | Path, path: str | Path, *, dpi: int = 200, skew: float = 0.0, noise: float = 0.0,
+             seed: int = 0) -> str:
+    """Write an image-only copy of the PDF `source`, as a scanner would: each page rendered in grey at `dpi`.
+
+    `skew` turns each page by that many degrees and `noise` (0-1) speckles it, like a copier's output.
+    """
+    import random
+
+    import pypdfium2 as pdfium
+    from PIL import Image
+
+    rng = random.Random(seed)
+    pdf = pdfium.PdfDocument(str(source))
+    canvas = Canvas(str(path), pagesize=A4, invariant=True)
+    try:
+        for page in pdf:
+            image = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+            page.close()
+            if skew:
+                image = image.rotate(skew, resample=Image.Resampling.BILINEAR, fillcolor=255)
+            if noise:
+                pixels = image.load()
+                for _ in range(int(noise * image.width * image.height / 50)):
+                    x, y = rng.randrange(image.width), rng.randrange(image.height)
+                    pixels[x, y] = rng.choice((0, 96, 160))
+            canvas.drawImage(ImageReader(image), 0, 0, width=PAGE_WIDTH, height=PAGE_HEIGHT)
+            canvas.showPage()
+    finally:
+        pdf.close()
+    canvas.save()
+    return str(path)
+
+
 def paragraphs_from_text(text: str) -> list[Block]:
     """Blocks from plain text: one paragraph per blank-line-separated block, lines joined with spaces."""
     blocks = []

@@ -22,6 +22,7 @@ from tests.pdfgen import (
     paragraphs_from_text,
     title,
 )
+from triage.config import OcrSettings
 from triage.errors import ExtractionError
 from triage.extract import extract_document
 from triage.types import Document
@@ -291,10 +292,11 @@ def test_encrypted_with_empty_user_password_is_read(tmp_path: Path) -> None:
     assert extract_document(tmp_path / "open.pdf").text == truth
 
 
-def test_image_only_pdf_needs_ocr(tmp_path: Path) -> None:
+def test_image_only_pdf_needs_ocr_when_ocr_is_off(tmp_path: Path) -> None:
+    # With OCR on, this scan is read (tests/test_ocr.py); turned off, it must fail clearly, not come out empty.
     make_image_pdf(tmp_path / "scan.pdf", ["Situation report", "Scanned page"], pages=2)
-    with pytest.raises(ExtractionError, match=r"scan\.pdf has no text layer.*OCR"):
-        extract_document(tmp_path / "scan.pdf")
+    with pytest.raises(ExtractionError, match=r"scan\.pdf has no text layer.*needs OCR.*turned off"):
+        extract_document(tmp_path / "scan.pdf", ocr_settings=OcrSettings(enabled=False))
 
 
 # --- real odd PDFs (pdfplumber's own test files) --------------------------------------------------------

@@ -19,6 +19,7 @@ from .guard import check_input_file
 if TYPE_CHECKING:
     from .framework import Framework
     from .pipeline import ScanResult
+    from .types import Document
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -72,7 +73,7 @@ def scan(
     cfg = _config(config)
     check_input_file(file, max_mb=cfg.max_file_mb)  # before loading models: refuse at once
     pipe = Pipeline.load(cfg)
-    doc, attachments = extract_with_attachments(file)
+    doc, attachments = extract_with_attachments(file, ocr_settings=cfg.ocr_settings)
     results, failures = [pipe.analyse(doc)], []
     for attachment in attachments:
         try:
@@ -100,6 +101,8 @@ def _print_scan(result: ScanResult, fw: Framework, *, all_passages: bool) -> Non
     doc = result.document
     typer.echo(f"{doc.source}: {len(doc.pages)} pages, {len(result.passages)} passages, "
                f"{len(result.flags)} flags, risk {result.risk:.2f} (model {result.model_version})")
+    for line in _ocr_lines(doc):
+        typer.echo(line)
     preds = {p.passage_id: p for p in result.predictions}
     for p in result.passages:
         pred = preds[p.id]
@@ -114,6 +117,18 @@ def _print_scan(result: ScanResult, fw: Framework, *, all_passages: bool) -> Non
             cues = ", ".join(c.text for c in dict(pred.cues).get(label, ()))
             typer.echo(f"  FLAG {label} {fw.factor(label).short_name} ({pred.score(label):.2f})"
                        + (f"; cues: {cues}" if cues else ""))
+
+
+def _ocr_lines(doc: Document) -> list[str]:
+    """What OCR did to a document, for people: which pages it read, how sure it was, which it could not."""
+    meta = dict(doc.metadata)
+    lines = []
+    if "ocr_pages" in meta:
+        lines.append(f"OCR: read page(s) {meta['ocr_pages']} from scans, mean word confidence "
+                     f"{meta['ocr_confidence']}% (per page: {meta['ocr_page_confidence']})")
+    if "needs_ocr" in meta:
+        lines.append(f"needs OCR, text missing on page {meta['needs_ocr']}")
+    return lines
 
 
 @app.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -22,6 +23,39 @@ MAX_PASSAGE_CHARS = 1200
 RECALL_TARGET = 0.85
 # Extraction reads a whole file into memory; the longest real reports we know are tens of MB.
 MAX_FILE_MB = 200
+OCR_LANGUAGES = "eng+fra"  # Debian's tesseract-ocr-eng and tesseract-ocr-fra
+# The highest dpi a scan is rendered at for Tesseract: each is read at its own resolution, from 200 dpi up to
+# this, and finer scans are reduced, since 300 dpi already reads 7 pt print (benchmarks/extraction.py).
+OCR_DPI = 300
+OCR_TIMEOUT = 60.0  # seconds per page; a dense A4 page takes 2-6 s on one busy core
+OCR_MAX_PAGES = 200  # per document, so a 5,000-page picture dump cannot hold a worker for hours
+_LANGUAGES = re.compile(r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")
+
+
+@dataclass(frozen=True, slots=True)
+class OcrSettings:
+    """How scanned PDF pages are read (`triage.ocr`); `Config.ocr_settings` builds it from the `ocr*` keys."""
+
+    enabled: bool = True
+    languages: str = OCR_LANGUAGES  # Tesseract's names joined with "+"
+    dpi: int = OCR_DPI
+    timeout: float = OCR_TIMEOUT
+    max_pages: int = OCR_MAX_PAGES
+    tesseract: str = "tesseract"  # a command looked up on PATH, or a path to the binary
+
+    def __post_init__(self) -> None:
+        if not _LANGUAGES.match(self.languages):
+            raise ConfigError(
+                f"ocr_languages must be Tesseract language names joined by '+', e.g. 'eng+fra', got {self.languages!r}"
+            )
+        if not 72 <= self.dpi <= 600:
+            raise ConfigError(f"ocr_dpi must be between 72 and 600, got {self.dpi}")
+        if not 0 < self.timeout <= 3600:
+            raise ConfigError(f"ocr_timeout must be in (0, 3600] seconds per page, got {self.timeout}")
+        if not 0 <= self.max_pages <= 100_000:
+            raise ConfigError(f"ocr_max_pages must be between 0 and 100000, got {self.max_pages}")
+        if not self.tesseract:
+            raise ConfigError("tesseract must name the Tesseract command, e.g. 'tesseract' or '/usr/bin/tesseract'")
 
 
 @dataclass(frozen=True)
@@ -38,6 +72,12 @@ class Config:
     max_passage_chars: int = MAX_PASSAGE_CHARS
     recall_target: float = RECALL_TARGET
     max_file_mb: int = MAX_FILE_MB
+    ocr: bool = True  # OCR PDF pages that are pictures (needs Tesseract); else they are reported as needing it
+    ocr_languages: str = OCR_LANGUAGES
+    ocr_dpi: int = OCR_DPI
+    ocr_timeout: float = OCR_TIMEOUT
+    ocr_max_pages: int = OCR_MAX_PAGES
+    tesseract: str = "tesseract"
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -56,6 +96,12 @@ class Config:
             raise ConfigError(f"max_file_mb must be between 1 and 100000, got {self.max_file_mb}")
         if not self.spacy_model:
             raise ConfigError("spacy_model must name a spaCy pipeline, e.g. 'en_core_web_sm'")
+        self.ocr_settings  # noqa: B018 - builds OcrSettings, which checks the ocr* keys
+
+    @property
+    def ocr_settings(self) -> OcrSettings:
+        return OcrSettings(self.ocr, self.ocr_languages, self.ocr_dpi, float(self.ocr_timeout),
+                           self.ocr_max_pages, self.tesseract)
 
     @property
     def framework_path(self) -> Path:

@@ -34,7 +34,8 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-from . import pdfium_words
+from . import ocr, pdfium_words
+from .config import OcrSettings
 from .docx_text import is_docx, office_kind, read_docx
 from .email_text import Attachment, is_email, iter_attachments, read_email
 from .errors import ExtractionError
@@ -98,15 +99,21 @@ _INVARIANT_DATE = "D:20000101"  # reportlab's fixed date for reproducible files:
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?#(\s*(of|/)\s*#)?[-–—\s]*$")
 
 
-def extract_document(path: str | Path, *, data: bytes | None = None, source: str | None = None) -> Document:
+def extract_document(
+    path: str | Path, *, data: bytes | None = None, source: str | None = None,
+    ocr_settings: OcrSettings | None = None,
+) -> Document:
     """Read a PDF, Word, web page, e-mail, Markdown or plain-text file (type detected from its bytes).
 
-    An e-mail becomes its message; its attachments are separate documents (`list_attachments`)."""
-    return extract_with_attachments(path, data=data, source=source)[0]
+    An e-mail becomes its message; its attachments are separate documents (`list_attachments`). PDF pages
+    that are pictures are OCRed as `ocr_settings` say (default: English and French, when Tesseract is
+    installed)."""
+    return extract_with_attachments(path, data=data, source=source, ocr_settings=ocr_settings)[0]
 
 
 def extract_with_attachments(
-    path: str | Path, *, data: bytes | None = None, source: str | None = None
+    path: str | Path, *, data: bytes | None = None, source: str | None = None,
+    ocr_settings: OcrSettings | None = None,
 ) -> tuple[Document, tuple[Attachment, ...]]:
     """The file as a Document, and the attachments to read as documents of their own (e-mails only).
 
@@ -129,7 +136,7 @@ def extract_with_attachments(
     attachments: tuple[Attachment, ...] = ()
     kind = detect_format(data)
     if kind == "pdf":
-        doc = _extract_pdf(data, doc_id, name)
+        doc = _extract_pdf(data, doc_id, name, ocr_settings=ocr_settings)
     elif kind == "zip":
         doc = _docx_document(data, doc_id, name)
     elif kind == "email":
@@ -298,8 +305,12 @@ def _with_common_metadata(doc: Document) -> Document:
 # --- PDF -------------------------------------------------------------------------------------------
 
 
-def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium") -> Document:
-    """Lay out each page's words; PDFium reads them fast, pdfminer (via pdfplumber) when PDFium refuses."""
+def _extract_pdf(
+    data: bytes, doc_id: str, name: str, *, engine: str = "pdfium", ocr_settings: OcrSettings | None = None
+) -> Document:
+    """Lay out each page's words; PDFium reads them fast, pdfminer (via pdfplumber) when PDFium refuses.
+
+    Pages with (almost) no text layer are OCRed from PDFium's rendering; the pdfminer path cannot render."""
     if engine == "pdfium":
         try:
             pdf = pdfium_words.open_pdf(data)
@@ -308,7 +319,7 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")
         try:
             metadata = pdfium_words.metadata(pdf)
-            page_lines, failures, hard, truncated = [], [], [], []
+            page_lines, failures, hard, truncated, sparse = [], [], [], [], []
             pages = pdfium_words.read_pages(pdf)
             for page in pages:
                 if page.words is None:
@@ -322,16 +333,24 @@ def _extract_pdf(data: bytes, doc_id: str, name: str, *, engine: str = "pdfium")
                 page_lines.append(
                     read_page(page.words, page.width, page.height, rules=page.rules, vocabulary=_vocabulary())
                 )
+                if ocr.is_sparse(page.words):
+                    sparse.append(page.number)
             n_pages = len(page_lines)
+            scans = ocr.read_scans(pdf, sparse, ocr_settings or OcrSettings())
+            for number, lines, *_ in scans.read:
+                page_lines[number - 1] = lines
         except pdfium_words.PdfiumOpenError:
             return _extract_pdf(data, doc_id, name, engine="pdfplumber")
         finally:
             pdf.close()
+        hard = [n for n in hard if n not in {number for number, *_ in scans.read}]  # OCR read the picture
         if hard:
             _relayout_with_pdfplumber(data, hard, page_lines)
         if truncated:
             metadata["truncated_pages"] = ", ".join(truncated)  # said, so a reader knows text is missing
-        return _finish_pdf(page_lines, failures, metadata, n_pages, doc_id, name)
+        if n_pages and not failures and not any(page_lines):
+            raise ExtractionError(ocr.no_text_message(name, scans))
+        return ocr.mark_pages(_finish_pdf(page_lines, failures, metadata, n_pages, doc_id, name), scans)
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except PDF_ERRORS as exc:
@@ -409,8 +428,8 @@ def _finish_pdf(
         )
     if not texts:
         raise ExtractionError(
-            f"{name} has no text layer on any page (scanned or image-only); it needs OCR, "
-            "which a later version of triage adds; run it through OCR (e.g. ocrmypdf) and retry"
+            f"{name} has no text layer on any page (scanned or image-only) and PDFium, which triage renders "
+            "pages with for OCR, cannot open it; run it through OCR (e.g. ocrmypdf) and retry"
         )
     # A page emptied only by dropping its running header still had a text layer, so it needs no OCR.
     blank = [lines == [] for lines in page_lines]

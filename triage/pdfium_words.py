@@ -42,6 +42,10 @@ class PdfiumOpenError(Exception):
     """PDFium refused the file; the caller falls back to pdfminer, which explains the reason better."""
 
 
+class PdfiumRenderError(Exception):
+    """PDFium could not render a page (for OCR); the page is reported, the rest of the file is read."""
+
+
 @dataclass(frozen=True, slots=True)
 class PdfPage:
     number: int
@@ -111,6 +115,71 @@ def page_rules(page: pdfium.PdfPage, frame: _Frame, *, limit: int = MAX_RULES) -
         x0, x1, y0, y1 = frame.box(left, bottom, right, top)
         out.append((x0, y0, x1, y1))
     return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class PageScan:
+    """How much of a page is covered by pictures, and the largest picture's size in pixels."""
+
+    image_share: float  # of the page area, 0..1
+    largest_pixels: int
+    dpi: float  # the largest picture's own resolution as placed on the page (0 when there is none)
+
+
+def page_scan(pdf: pdfium.PdfDocument, number: int) -> PageScan:
+    """Measure the pictures on page `number` (1-based): a scan is one picture covering the page."""
+    try:
+        page = pdf[number - 1]
+    except pdfium.PdfiumError:
+        return PageScan(0.0, 0, 0.0)  # read_pages has reported this page already
+    try:
+        left, bottom, right, top = page.get_cropbox()
+        area = max((right - left) * (top - bottom), 1e-6)
+        covered, largest, dpi = 0.0, 0, 0.0
+        for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_IMAGE,)):
+            try:
+                x0, y0, x1, y1 = obj.get_bounds()
+                w, h = obj.get_px_size()
+            except pdfium.PdfiumError:
+                continue
+            # Only the part inside the crop box is shown, so only that part can hold readable text.
+            covered += max(0.0, min(x1, right) - max(x0, left)) * max(0.0, min(y1, top) - max(y0, bottom))
+            if w * h > largest:
+                largest, dpi = w * h, 72 * w / max(x1 - x0, 1e-6)
+        return PageScan(min(covered / area, 1.0), largest, dpi)
+    except pdfium.PdfiumError:
+        return PageScan(0.0, 0, 0.0)
+    finally:
+        page.close()
+
+
+def render_grey(
+    pdf: pdfium.PdfDocument, number: int, dpi: float, *, max_pixels: int
+) -> tuple[int, int, bytes, float]:
+    """Page `number` as shown (crop box, rotation) in 8-bit grey: (width, height, rows of pixels, dpi).
+
+    A page too large for `max_pixels` at `dpi` is rendered at the dpi that fits, so memory stays bounded.
+    """
+    try:
+        page = pdf[number - 1]
+        try:
+            width, height = page.get_size()
+            dpi = min(dpi, 72 * (max_pixels / max(width * height, 1e-6)) ** 0.5)
+            bitmap = page.render(scale=dpi / 72, grayscale=True)
+            try:
+                width, height, stride, channels = bitmap.width, bitmap.height, bitmap.stride, bitmap.n_channels
+                raw = bytes(bitmap.buffer)
+            finally:
+                bitmap.close()
+        finally:
+            page.close()
+    except pdfium.PdfiumError as exc:
+        raise PdfiumRenderError(str(exc) or "PDFium could not render the page") from exc
+    if channels == 1 and stride == width:
+        return width, height, raw, dpi
+    # Rows may be padded, and some PDFium builds give grey as BGR(x): keep one byte per pixel.
+    rows = (raw[r * stride : r * stride + width * channels : channels] for r in range(height))
+    return width, height, b"".join(rows), dpi
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,9 @@ class ScanResult:
                 "language": dict(self.document.metadata).get("language", ""),
                 "risk": self.risk,
                 "model_version": self.model_version,
+                "ocr_pages": [p.number for p in self.document.pages if p.ocr],
+                "ocr_confidence": float(dict(self.document.metadata).get("ocr_confidence", 0.0)),
+                "needs_ocr_pages": [p.number for p in self.document.pages if p.needs_ocr],
             },
             "passages": [
                 {
@@ -98,7 +101,7 @@ class Pipeline:
 
     def process_file(self, path: str | Path, *, data: bytes | None = None, source: str | None = None) -> ScanResult:
         """Extract and analyse one file."""
-        return self.analyse(extract_document(path, data=data, source=source))
+        return self.analyse(extract_document(path, data=data, source=source, ocr_settings=self.config.ocr_settings))
 
     def process_many(self, paths: Iterable[Path]) -> Iterator[tuple[Path, ScanResult | TriageError]]:
         """Process files one by one; a file that fails yields its error and the run goes on."""

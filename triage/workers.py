@@ -94,7 +94,7 @@ def process_task(task: Task, config: Config, model_version: str) -> Outcome:
     who = f"{os.uname().nodename}:{os.getpid()}"
     t0 = time.perf_counter()
     try:
-        doc = extract_document(task.name, data=task.data, source=task.name)
+        doc = extract_document(task.name, data=task.data, source=task.name, ocr_settings=config.ocr_settings)
         t1 = time.perf_counter()
         result = pipe.analyse(doc)
     except TriageError as exc:
