@@ -22,6 +22,8 @@ MAX_PASSAGE_CHARS = 1200
 RECALL_TARGET = 0.85
 # Extraction reads a whole file into memory; the longest real reports we know are tens of MB.
 MAX_FILE_MB = 200
+# A UI session left idle this long is signed out: an unattended screen should not stay open on source names.
+SESSION_IDLE_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Config:
     max_passage_chars: int = MAX_PASSAGE_CHARS
     recall_target: float = RECALL_TARGET
     max_file_mb: int = MAX_FILE_MB
+    session_idle_minutes: int = SESSION_IDLE_MINUTES
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -51,6 +54,8 @@ class Config:
             raise ConfigError(f"recall_target must be in (0, 1], got {self.recall_target}")
         if not 1 <= self.max_file_mb <= 100_000:
             raise ConfigError(f"max_file_mb must be between 1 and 100000, got {self.max_file_mb}")
+        if not 1 <= self.session_idle_minutes <= 24 * 60:
+            raise ConfigError(f"session_idle_minutes must be between 1 and 1440, got {self.session_idle_minutes}")
         if not self.spacy_model:
             raise ConfigError("spacy_model must name a spaCy pipeline, e.g. 'en_core_web_sm'")
 
