@@ -42,29 +42,28 @@ def _child(args: list[str], *, env: dict[str, str] | None = None, cwd: Path = RO
                           env={**os.environ, **(env or {})}, preexec_fn=_limit_memory if memory else None)
 
 
-def _probe(path: Path) -> dict[str, object]:
-    proc = _child(["-m", "tests.hostile.probe", str(path)])
+def _probe(path: Path, *, timeout: float = TIMEOUT) -> dict[str, object]:
+    proc = _child(["-m", "tests.hostile.probe", str(path)], timeout=timeout)
     assert proc.returncode == 0, f"crashed instead of a clear error:\n{proc.stderr[-2000:]}"
     assert "Traceback" not in proc.stderr
     return json.loads(proc.stdout)
 
 
 def _params() -> list[object]:
-    return [pytest.param(c, id=c.filename, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else [])
-            for c in CASES]
+    return [pytest.param(c, id=c.filename, marks=[
+        *([pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else []),
+        *([pytest.mark.slow] if c.seconds > TIMEOUT else [])]) for c in CASES]
 
 
 @pytest.mark.parametrize("case", _params())
 def test_extraction_case(case: Case, hostile_files, record_outcome) -> None:  # type: ignore[no-untyped-def]
     start = time.monotonic()
-    got = _probe(hostile_files[case.name])
-    assert time.monotonic() - start < TIMEOUT
+    got = _probe(hostile_files[case.name], timeout=case.seconds)
+    assert time.monotonic() - start < case.seconds
     if got["outcome"] == "error":
         assert case.expect in ("error", "either"), f"expected a result, got: {got['message']}"
         message = str(got["message"])
         assert message.startswith(case.filename) and "retry" in message  # names the file, says what to do
-        import re
-
         assert re.search(case.error_match, message), message
         record_outcome("clear error")
     else:
