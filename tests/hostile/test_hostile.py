@@ -203,3 +203,22 @@ def test_batch_goes_on_past_every_hostile_file_and_changes_nothing_stored(  # ty
     assert set(HOSTILE_NAMES) <= sources  # stored under their exact names, however odd
     assert not expected_fail & sources
     record_outcome("run went on")
+
+
+@pytest.mark.slow
+def test_scan_takes_a_hostile_file_name_as_a_name(trained_config, tmp_path, record_outcome) -> None:  # type: ignore[no-untyped-def]
+    """Newline, shell syntax and a right-to-left override in one name: scanned, reported under exactly that
+    name, and nothing handed to a shell."""
+    name = "$(touch PWNED)\n`touch PWNED2`; a\u202etxt.exe.txt"
+    path = tmp_path / name
+    path.write_text(BODY + "\n")
+    toml = tmp_path / "triage.toml"
+    toml.write_text(f'models_dir = "{trained_config.models_dir}"\n')
+    proc = _child(["-m", "triage", "scan", str(path), "--json"], env={"TRIAGE_CONFIG": str(toml)}, cwd=tmp_path,
+                  memory=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert got["document"]["source"] in (name, str(path))
+    assert "granaries" in got["passages"][0]["text"]
+    assert not list(tmp_path.rglob("PWNED*"))
+    record_outcome("correct result")
