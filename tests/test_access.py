@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from triage import auth
-from triage.auth import FAILURE_WINDOW, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, authenticate, create_user
+from triage.auth import (FAILURE_WINDOW, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, authenticate,
+                         create_user)
 from triage.errors import AuthError, LoginThrottledError
 from triage.store import open_store
 

@@ -10,7 +10,6 @@ import stat
 import tarfile
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 
