@@ -10,7 +10,7 @@ PORT ?= 8501
 # and a PostgreSQL server (tests/test_postgres.py starts a throwaway cluster of its own).
 SYSTEM_PACKAGES := chromium poppler-utils tesseract-ocr tesseract-ocr-eng tesseract-ocr-fra postgresql
 
-.PHONY: demo test venv venv-dev system-deps inbox clean help
+.PHONY: demo test audit venv venv-dev system-deps inbox clean help
 
 help:
 	@echo "make demo   - set up, load the demo inbox into $(DB) and start the review UI on http://localhost:$(PORT)"
@@ -49,6 +49,11 @@ demo: venv
 
 test: venv-dev system-deps
 	$(BIN)/python -m pytest
+
+# Known vulnerabilities in constraints.txt (pip-audit); fails only on a finding, says "NOT AUDITED" offline.
+audit: venv-dev
+	-$(BIN)/pip install --quiet pip-audit
+	$(BIN)/python .ci/audit_deps.py
 
 # Re-render demo/inbox/*.pdf from demo/reports/*.md (the PDFs are committed, so demo needs no reportlab).
 inbox: venv-dev

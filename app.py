@@ -60,8 +60,10 @@ def context() -> tuple[Config, Framework, Store]:
 
 
 def signed_in(store: Store) -> auth.User | None:
-    """The user of this session, re-read from the store on every run (the role is never taken from the session)."""
-    return auth.current_user(store, st.session_state.get("user"))
+    """The user of this session, re-read from the store on every run (the role is never taken from the session);
+    None once the session has been idle longer than the configured `session_idle_minutes`."""
+    idle = (_RUN["config"] if "config" in _RUN else load_config()).session_idle_minutes
+    return auth.session_user(store, st.session_state, idle_minutes=idle)
 
 
 def guard(role: str) -> tuple[Config, Framework, Store, auth.User]:
@@ -79,16 +81,19 @@ def login_page() -> None:
     _, store = context()[1:]
     st.title("triage · sign in")
     st.caption("Accounts are created by an administrator with `triage users add NAME --role reviewer|analyst`.")
+    if reason := st.session_state.get("signed_out"):
+        st.info(reason)
     with st.form("login"):
         name = st.text_input("User name", key="login-name")
         password = st.text_input("Password", type="password", key="login-password")
         if st.form_submit_button("Sign in", type="primary"):
             try:
-                user = auth.authenticate(store, name, password)
+                ip = st.context.ip_address  # None when not served over a socket, a stand-in under AppTest
+                user = auth.authenticate(store, name, password, client=ip if isinstance(ip, str) else "")
             except TriageError as exc:
                 st.error(str(exc))
             else:
-                st.session_state["user"] = user.name
+                auth.start_session(st.session_state, user)
                 st.rerun()
 
 

@@ -56,6 +56,8 @@ class OcrSettings:
             raise ConfigError(f"ocr_max_pages must be between 0 and 100000, got {self.max_pages}")
         if not self.tesseract:
             raise ConfigError("tesseract must name the Tesseract command, e.g. 'tesseract' or '/usr/bin/tesseract'")
+# A UI session left idle this long is signed out: an unattended screen should not stay open on source names.
+SESSION_IDLE_MINUTES = 30
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class Config:
     ocr_timeout: float = OCR_TIMEOUT
     ocr_max_pages: int = OCR_MAX_PAGES
     tesseract: str = "tesseract"
+    session_idle_minutes: int = SESSION_IDLE_MINUTES
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -94,6 +97,8 @@ class Config:
             raise ConfigError(f"recall_target must be in (0, 1], got {self.recall_target}")
         if not 1 <= self.max_file_mb <= 100_000:
             raise ConfigError(f"max_file_mb must be between 1 and 100000, got {self.max_file_mb}")
+        if not 1 <= self.session_idle_minutes <= 24 * 60:
+            raise ConfigError(f"session_idle_minutes must be between 1 and 1440, got {self.session_idle_minutes}")
         if not self.spacy_model:
             raise ConfigError("spacy_model must name a spaCy pipeline, e.g. 'en_core_web_sm'")
         self.ocr_settings  # noqa: B018 - builds OcrSettings, which checks the ocr* keys

@@ -47,3 +47,7 @@ class AuthError(TriageError):
 
 class PermissionDeniedError(AuthError):
     """The signed-in user's role does not allow this page or action."""
+
+
+class LoginThrottledError(AuthError):
+    """Too many failed sign-ins for one account or from one client; the message says how long to wait."""

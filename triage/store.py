@@ -87,6 +87,16 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '', model_version TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE INDEX IF NOT EXISTS audit_actor ON audit(actor, action, at);
+-- Nothing the app runs may rewrite or remove a line: a change of the trail would hide who did what.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: lines cannot be changed'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: lines cannot be deleted'); END;
+-- INSERT OR REPLACE deletes the old line without firing the delete trigger, so refuse a reused id too.
+CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit
+WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: lines cannot be replaced'); END;
 -- The uploaded file itself, so the UI can show the source page beside the extracted passage.
 CREATE TABLE IF NOT EXISTS sources (doc_id TEXT PRIMARY KEY, data BLOB NOT NULL);
 -- Footnotes, tables (JSON) and packed word boxes; a table of its own so databases from before it keep working.
@@ -506,6 +516,17 @@ class Store:
         """Append one line to the audit trail."""
         self.conn.execute("INSERT INTO audit (at, actor, action, target, detail, model_version) VALUES (?,?,?,?,?,?)",
                           (_now(), actor, action, target, detail, model_version))
+
+    def audit_times(self, action: str, *, since: str, actor: str | None = None, detail: str | None = None
+                    ) -> list[str]:
+        """When `action` was logged after `since` (ISO time), newest first; by one actor and/or detail."""
+        sql = "SELECT at FROM audit WHERE action = ? AND at > ?"
+        args: list[Any] = [action, since]
+        for column, value in (("actor", actor), ("detail", detail)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        return [r[0] for r in self.conn.execute(sql + " ORDER BY at DESC", args)]
 
     def audit_log(self, *, limit: int = 1000, actor: str | None = None) -> list[dict[str, Any]]:
         """The latest audit lines, newest first."""

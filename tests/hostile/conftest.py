@@ -14,10 +14,12 @@ _OUTCOMES: dict[str, str] = {}  # test id -> "clear error", "correct result", "r
 
 @pytest.fixture()
 def record_outcome(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Call with a short word for what the file led to; a failing or xfailed test is tallied as such."""
+    """Call with a short word for what the file led to; a failing or xfailed test is tallied as such.
 
-    def record(what: str) -> None:
-        _OUTCOMES[request.node.nodeid] = what
+    A test that tries several files at once (one upload of many) names each with `case`, so each is counted."""
+
+    def record(what: str, case: str = "") -> None:
+        _OUTCOMES[f"{request.node.nodeid}[{case!r}]" if case else request.node.nodeid] = what
 
     return record
 
@@ -41,12 +43,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     report = outcome.get_result()
     if "tests/hostile/" not in item.nodeid.replace("\\", "/") or report.when != "call":
         return
-    if hasattr(report, "wasxfail"):
-        _OUTCOMES[item.nodeid] = "known bug (xfail)"
-    elif report.failed:
-        _OUTCOMES[item.nodeid] = "FAILED"
-    else:
-        _OUTCOMES.setdefault(item.nodeid, "passed")
+    mine = [key for key in _OUTCOMES if key == item.nodeid or key.startswith(f"{item.nodeid}[")] or [item.nodeid]
+    for key in mine:
+        if hasattr(report, "wasxfail"):
+            _OUTCOMES[key] = "known bug (xfail)"
+        elif report.failed:
+            _OUTCOMES[key] = "FAILED"
+        else:
+            _OUTCOMES.setdefault(key, "passed")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]

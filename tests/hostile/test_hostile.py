@@ -42,29 +42,28 @@ def _child(args: list[str], *, env: dict[str, str] | None = None, cwd: Path = RO
                           env={**os.environ, **(env or {})}, preexec_fn=_limit_memory if memory else None)
 
 
-def _probe(path: Path) -> dict[str, object]:
-    proc = _child(["-m", "tests.hostile.probe", str(path)])
+def _probe(path: Path, *, timeout: float = TIMEOUT) -> dict[str, object]:
+    proc = _child(["-m", "tests.hostile.probe", str(path)], timeout=timeout)
     assert proc.returncode == 0, f"crashed instead of a clear error:\n{proc.stderr[-2000:]}"
     assert "Traceback" not in proc.stderr
     return json.loads(proc.stdout)
 
 
 def _params() -> list[object]:
-    return [pytest.param(c, id=c.filename, marks=[pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else [])
-            for c in CASES]
+    return [pytest.param(c, id=c.filename, marks=[
+        *([pytest.mark.xfail(strict=True, reason=c.xfail)] if c.xfail else []),
+        *([pytest.mark.slow] if c.seconds > TIMEOUT else [])]) for c in CASES]
 
 
 @pytest.mark.parametrize("case", _params())
 def test_extraction_case(case: Case, hostile_files, record_outcome) -> None:  # type: ignore[no-untyped-def]
     start = time.monotonic()
-    got = _probe(hostile_files[case.name])
-    assert time.monotonic() - start < TIMEOUT
+    got = _probe(hostile_files[case.name], timeout=case.seconds)
+    assert time.monotonic() - start < case.seconds
     if got["outcome"] == "error":
         assert case.expect in ("error", "either"), f"expected a result, got: {got['message']}"
         message = str(got["message"])
         assert message.startswith(case.filename) and "retry" in message  # names the file, says what to do
-        import re
-
         assert re.search(case.error_match, message), message
         record_outcome("clear error")
     else:
@@ -204,3 +203,22 @@ def test_batch_goes_on_past_every_hostile_file_and_changes_nothing_stored(  # ty
     assert set(HOSTILE_NAMES) <= sources  # stored under their exact names, however odd
     assert not expected_fail & sources
     record_outcome("run went on")
+
+
+@pytest.mark.slow
+def test_scan_takes_a_hostile_file_name_as_a_name(trained_config, tmp_path, record_outcome) -> None:  # type: ignore[no-untyped-def]
+    """Newline, shell syntax and a right-to-left override in one name: scanned, reported under exactly that
+    name, and nothing handed to a shell."""
+    name = "$(touch PWNED)\n`touch PWNED2`; a\u202etxt.exe.txt"
+    path = tmp_path / name
+    path.write_text(BODY + "\n")
+    toml = tmp_path / "triage.toml"
+    toml.write_text(f'models_dir = "{trained_config.models_dir}"\n')
+    proc = _child(["-m", "triage", "scan", str(path), "--json"], env={"TRIAGE_CONFIG": str(toml)}, cwd=tmp_path,
+                  memory=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert got["document"]["source"] in (name, str(path))
+    assert "granaries" in got["passages"][0]["text"]
+    assert not list(tmp_path.rglob("PWNED*"))
+    record_outcome("correct result")
