@@ -121,10 +121,12 @@ def train(
     log: Any = print,
     force: bool = False,
     fairness: bool = True,
+    note: str = "",
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
 
-    `extra` are records like the corpus's (e.g. from reviews, with a `source`). With `activate`, the
+    `extra` are records like the corpus's (e.g. from reviews, with a `source`); `note` says why this
+    version was trained and goes into its card. With `activate`, the
     new model becomes active only if it is not worse than the active one on the frozen split
     (or with `force`)."""
     config = config or load_config()
@@ -155,6 +157,7 @@ def train(
     card: dict[str, Any] = {
         "schema_version": 1,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **({"why": note} if note else {}),
         "approach": "TF-IDF word 1-2-grams + char_wb 2-5-grams, one balanced logistic regression per risk factor",
         "data": {
             "corpus": f"corpus/{PASSAGES}",

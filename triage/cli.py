@@ -124,6 +124,7 @@ def train(
     reviews: Annotated[bool, typer.Option("--reviews/--no-reviews",
                                           help="Add reviewers' decisions from the store as examples.")] = True,
     force: Annotated[bool, typer.Option("--force", help="With --activate: activate even if worse.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why this version is trained (kept in its card).")] = "",
 ) -> None:
     """Train a model from corpus/passages.jsonl plus reviewed decisions in the store; choose calibrated
     thresholds by cross-validation; register it.
@@ -147,7 +148,7 @@ def train(
         with open_store(cfg.db) as store:
             extra = review_examples(store, exclude_texts=test_texts)
         typer.echo(f"{len(extra)} reviewed passages from {cfg.db}")
-    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo)
+    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo, note=note)
 
 
 @app.command()
