@@ -90,6 +90,32 @@ def _normalise_masked(text: str) -> str:
     return _normalise_text(_names_pattern().sub(" zzname ", text))
 
 
+# Capitalised words (Latin-1 capitals cover French) and words written in lower case.
+_CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_LOWER_WORD = re.compile(r"\b[a-zß-öø-ÿ][\w'’-]*")
+
+
+def lower_case_words(texts: Sequence[str]) -> frozenset[str]:
+    """Every word the texts write in lower case: what a capitalised word must be to count as ordinary."""
+    return frozenset(w for t in texts for w in _LOWER_WORD.findall(t))
+
+
+class NameMasker:
+    """The listed names, and every capitalised word the training texts never wrote in lower case, become
+    one placeholder. The list alone let unlisted group names through: swapping listed names for 26
+    held-out ones flipped 4% of label decisions; a proper noun is almost never written in lower case."""
+
+    def __init__(self, known_lower: frozenset[str]) -> None:
+        self.known_lower = known_lower
+
+    def _mask(self, m: re.Match[str]) -> str:
+        word = m.group(0)
+        return word if word.lower() in self.known_lower else " zzname "
+
+    def __call__(self, text: str) -> str:
+        return _normalise_text(_CAPITALISED.sub(self._mask, _names_pattern().sub(" zzname ", text)))
+
+
 class CharGramVectorizer(TransformerMixin, BaseEstimator):
     """TF-IDF over the character n-grams of `TfidfVectorizer(analyzer="char_wb")` (each word padded with one
     space either side), with the same vocabulary, min_df, max_features and weights, built as a product of
@@ -182,9 +208,12 @@ def _padded_grams(word: str, lo: int, hi: int) -> list[str]:
     return grams
 
 
-def build_features(*, mask_names: bool = True) -> FeatureUnion:
-    """Word 1-2-grams (readable cues) plus character 2-5-grams (robust to spelling and inflection)."""
-    prep = _normalise_masked if mask_names else _normalise_text
+def build_features(*, mask_names: bool = True, known_lower: frozenset[str] | None = None) -> FeatureUnion:
+    """Word 1-2-grams (readable cues) plus character 2-5-grams (robust to spelling and inflection).
+    With `known_lower` (the training texts' lower-case words), unknown capitalised words are masked too."""
+    prep: Callable[[str], str] = _normalise_masked if mask_names else _normalise_text
+    if mask_names and known_lower is not None:
+        prep = NameMasker(known_lower)
     word = TfidfVectorizer(
         preprocessor=prep, token_pattern=WORD_PATTERN, ngram_range=(1, 2),
         min_df=2, sublinear_tf=True, max_features=60000,
@@ -357,7 +386,7 @@ def fit_model(
     mask_names: bool = True,
 ) -> RiskModel:
     """Fit features and one estimator per label; thresholds default to 0.5 until training sets them."""
-    features = build_features(mask_names=mask_names)
+    features = build_features(mask_names=mask_names, known_lower=lower_case_words(texts) if mask_names else None)
     x = features.fit_transform(texts)
     estimators: dict[str, LogisticRegression | float] = {}
     todo = []
