@@ -125,6 +125,9 @@ def train(
                                           help="Add reviewers' decisions from the store as examples.")] = True,
     force: Annotated[bool, typer.Option("--force", help="With --activate: activate even if worse.")] = False,
     note: Annotated[str, typer.Option("--note", help="Why this version is trained (kept in its card).")] = "",
+    mask_unknown_names: Annotated[bool, typer.Option(
+        "--mask-unknown-names", help="Also mask capitalised words never written in lower case (fairer to "
+        "unlisted group names; costs some macro-F1, see models/v4/card.json).")] = False,
 ) -> None:
     """Train a model from corpus/passages.jsonl plus reviewed decisions in the store; choose calibrated
     thresholds by cross-validation; register it.
@@ -148,7 +151,8 @@ def train(
         with open_store(cfg.db) as store:
             extra = review_examples(store, exclude_texts=test_texts)
         typer.echo(f"{len(extra)} reviewed passages from {cfg.db}")
-    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo, note=note)
+    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo, note=note,
+                 mask_unknown_names=mask_unknown_names)
 
 
 @app.command()
