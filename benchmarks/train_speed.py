@@ -52,7 +52,7 @@ def main() -> None:
 
     started, cpu = time.perf_counter(), time.process_time()
     model = fit_model(texts, labels, indicator_sets=[r.get("indicators", []) for r in sample],
-                      framework=load_framework(cfg.framework_path))
+                      framework=load_framework(cfg.framework_path), mask_unknown_names="unseen")  # as `triage train`
     fit_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     # CPU seconds depend far less on what else runs on the machine than wall time does.
     print(f"fit (features + 14 classifiers + indicator prototypes): {fit_s:.1f} s wall, {cpu_s:.1f} s CPU "

@@ -54,7 +54,7 @@ def label_matrix(label_sets: Sequence[Sequence[str]]) -> np.ndarray:
 
 
 def cross_validated_scores(
-    texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS, mask_unknown_names: bool = False
+    texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS, mask_unknown_names: str = ""
 ) -> np.ndarray:
     """Out-of-fold scores for every passage: each is scored by a model that never saw it."""
     scores = np.zeros((len(texts), len(LABELS)))
@@ -125,13 +125,14 @@ def train(
     force: bool = False,
     fairness: bool = True,
     note: str = "",
-    mask_unknown_names: bool = False,
+    mask_unknown_names: str = "unseen",
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
 
     `extra` are records like the corpus's (e.g. from reviews, with a `source`); `note` says why this
-    version was trained and goes into its card; `mask_unknown_names` masks capitalised words never written
-    in lower case (see triage.classify.fit_model for what it costs). With `activate`, the
+    version was trained and goes into its card; `mask_unknown_names` says which capitalised words are
+    masked as names besides the listed ones ("" for none; triage.classify.fit_model says what each costs).
+    With `activate`, the
     new model becomes active only if it is not worse than the active one on the frozen split
     (or with `force`)."""
     config = config or load_config()
@@ -166,7 +167,7 @@ def train(
         **({"why": note} if note else {}),
         "approach": "TF-IDF word 1-2-grams + char_wb 2-5-grams, one balanced logistic regression per risk factor",
         "masking": "listed group and country names" + (
-            " + capitalised words never written in lower case in training" if mask_unknown_names else ""),
+            f" + unknown capitalised words ({mask_unknown_names})" if mask_unknown_names else ""),
         "data": {
             "corpus": f"corpus/{PASSAGES}",
             "data_sha256": data_hash(train_recs),

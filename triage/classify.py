@@ -95,9 +95,21 @@ _CAPITALISED = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w'’-]*")
 _LOWER_WORD = re.compile(r"\b[a-zß-öø-ÿ][\w'’-]*")
 
 
+_ANY_WORD = re.compile(r"\b[^\W\d_][\w'’-]*")
+# How a capitalised word is judged to be a name (training/train.py --mask-unknown-names):
+# "never-lower": the training texts never write it in lower case (a proper noun, seen or not);
+# "unseen": the training texts never contain it at all, so the model has no weight for it as a word.
+UNKNOWN_NAME_MODES = ("never-lower", "unseen")
+
+
 def lower_case_words(texts: Sequence[str]) -> frozenset[str]:
     """Every word the texts write in lower case: what a capitalised word must be to count as ordinary."""
     return frozenset(w for t in texts for w in _LOWER_WORD.findall(t))
+
+
+def seen_words(texts: Sequence[str]) -> frozenset[str]:
+    """Every word of the texts, in lower case."""
+    return frozenset(w.lower() for t in texts for w in _ANY_WORD.findall(t))
 
 
 class NameMasker:
@@ -384,13 +396,17 @@ def fit_model(
     framework: Framework | None = None,
     c: float = 4.0,
     mask_names: bool = True,
-    mask_unknown_names: bool = False,
+    mask_unknown_names: str = "",
 ) -> RiskModel:
     """Fit features and one estimator per label; thresholds default to 0.5 until training sets them.
-    `mask_unknown_names` also masks capitalised words the texts never write in lower case (NameMasker):
-    off by default because on the frozen split it cost macro-F1 0.560 -> 0.546 and RF9 recall 0.788 -> 0.731
-    for a held-out-names flip rate of 4.1% -> 0.05% (models v3 and v4)."""
-    known = lower_case_words(texts) if mask_names and mask_unknown_names else None
+    `mask_unknown_names` also masks capitalised words as names (NameMasker; see UNKNOWN_NAME_MODES). On the
+    frozen split, held-out-names flip rate / macro-F1: none 4.1% / 0.560 (v3), "never-lower" 0.05% / 0.546
+    with RF9 recall 0.788 -> 0.731 (v4, refused), "unseen" 0.41% / 0.561 (v5, what `triage train` uses)."""
+    if mask_unknown_names and mask_unknown_names not in UNKNOWN_NAME_MODES:
+        raise ValueError(f"mask_unknown_names must be one of {UNKNOWN_NAME_MODES} or empty")
+    known = None
+    if mask_names and mask_unknown_names:
+        known = (lower_case_words if mask_unknown_names == "never-lower" else seen_words)(texts)
     features = build_features(mask_names=mask_names, known_lower=known)
     x = features.fit_transform(texts)
     estimators: dict[str, LogisticRegression | float] = {}

@@ -125,9 +125,10 @@ def train(
                                           help="Add reviewers' decisions from the store as examples.")] = True,
     force: Annotated[bool, typer.Option("--force", help="With --activate: activate even if worse.")] = False,
     note: Annotated[str, typer.Option("--note", help="Why this version is trained (kept in its card).")] = "",
-    mask_unknown_names: Annotated[bool, typer.Option(
-        "--mask-unknown-names", help="Also mask capitalised words never written in lower case (fairer to "
-        "unlisted group names; costs some macro-F1, see models/v4/card.json).")] = False,
+    mask_unknown_names: Annotated[str, typer.Option(
+        "--mask-unknown-names", help="Which capitalised words are masked as names besides the listed ones: "
+        "'unseen' (not in the training texts at all), 'never-lower' (never written in lower case; costs "
+        "macro-F1, see models/v4/card.json) or 'none'.")] = "unseen",
 ) -> None:
     """Train a model from corpus/passages.jsonl plus reviewed decisions in the store; choose calibrated
     thresholds by cross-validation; register it.
@@ -138,6 +139,10 @@ def train(
     """
     from training.train import train as run_training
 
+    from .classify import UNKNOWN_NAME_MODES
+
+    if mask_unknown_names not in (*UNKNOWN_NAME_MODES, "none"):
+        raise typer.BadParameter(f"--mask-unknown-names must be one of {', '.join(UNKNOWN_NAME_MODES)}, none")
     cfg = _config(config, db)
     extra: list[dict] = []
     if reviews and Path(cfg.db).exists():
@@ -152,7 +157,7 @@ def train(
             extra = review_examples(store, exclude_texts=test_texts)
         typer.echo(f"{len(extra)} reviewed passages from {cfg.db}")
     run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo, note=note,
-                 mask_unknown_names=mask_unknown_names)
+                 mask_unknown_names="" if mask_unknown_names == "none" else mask_unknown_names)
 
 
 @app.command()
