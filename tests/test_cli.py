@@ -17,7 +17,7 @@ from triage.framework import LABELS
 runner = CliRunner()
 COMMANDS = [["scan"], ["classify"], ["train"], ["batch"], ["ui"], ["demo"], ["export"],
             ["models"], ["models", "list"], ["models", "show"], ["models", "promote"], ["models", "rollback"],
-            ["evaluate"], ["queue"], ["backup"], ["restore"],
+            ["evaluate"], ["queue"], ["check-unflagged"], ["backup"], ["restore"],
             ["users"], ["users", "add"], ["users", "list"], ["users", "demo"], ["brief"]]
 
 

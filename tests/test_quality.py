@@ -99,6 +99,29 @@ def test_name_lists_are_large_and_swaps_change_only_names() -> None:
     assert counterfactuals([{"text": "No names here at all."}]) == []
 
 
+def test_unlisted_names_are_masked_so_they_cannot_move_a_score() -> None:
+    from triage.classify import fit_model
+
+    texts = ["Soldiers burned the villages of the farmers and shot them.", "Fighters shot civilians near the river.",
+             "Radio hosts called the herders vermin to be cleared.", "The market reopened and trade resumed.",
+             "Officials opened a new school for the children.", "The harvest was good this year in the valley.",
+             "Militias shot farmers and burned houses.", "The choir sang at the festival."] * 2
+    labels = [["RF7"], ["RF7"], ["RF9"], [], [], [], ["RF7"], []] * 2
+    model = fit_model(texts, labels, mask_unknown_names="never-lower")
+    # Neither name is listed nor ever written in lower case in training: both become the same placeholder.
+    a, b = (model.score_matrix([f"The militias shot {name} farmers near the river."]) for name in ("Zande", "Mixtec"))
+    assert np.array_equal(a, b)
+    # An ordinary word that training saw in lower case still counts, capitalised or not.
+    c = model.score_matrix(["The militias shot Farmers near the river."])
+    d = model.score_matrix(["The militias shot Herders near the river."])
+    assert not np.array_equal(c, d)
+    unseen = fit_model(texts, labels, mask_unknown_names="unseen")  # masks only words training never saw
+    assert np.array_equal(*(unseen.score_matrix([f"The militias shot {n} farmers."]) for n in ("Zande", "Mixtec")))
+    assert not np.array_equal(*(unseen.score_matrix([f"The militias shot {n}."]) for n in ("Farmers", "Herders")))
+    plain = fit_model(texts, labels)  # the default masks listed names only
+    assert not np.array_equal(*(plain.score_matrix([f"The militias shot {n} farmers."]) for n in ("Zande", "Mixtec")))
+
+
 @pytest.mark.slow
 def test_swapping_group_and_country_names_rarely_flips_a_label(trained_config) -> None:  # type: ignore[no-untyped-def]
     model = load_model(trained_config.models_dir)

@@ -4,6 +4,7 @@ For each reviewed passage the labels start from what the model predicted for it 
 reviewer saw), then the latest decision on each flag is applied: accept keeps the label, reject
 removes it (a negative for that label), relabel removes it and adds the labels the reviewer chose.
 Labels the reviewer did not decide on stay as predicted; every other label is negative, as in the corpus.
+A checked unflagged passage (`triage check-unflagged`) carries exactly the labels the reviewer found missing.
 """
 
 from __future__ import annotations
@@ -39,5 +40,16 @@ def review_examples(store: Store, *, exclude_texts: Iterable[str] = ()) -> list[
             "labels": [lab for lab in LABELS if lab in labels],
             "source": f"review:{last['reviewer']}",
             "reviewers": sorted({d["reviewer"] for d in rec["decisions"]}),
+        })
+    seen = {rec["id"] for rec in out}
+    for check in store.unflagged_checks():
+        if check["text"].strip() in excluded or f"review:{check['passage_id']}" in seen:
+            continue  # a passage flagged since it was checked: its flags' decisions are newer
+        out.append({
+            "id": f"review:{check['passage_id']}",
+            "text": check["text"],
+            "labels": [lab for lab in LABELS if lab in check["missed"]],
+            "source": f"review:{check['reviewer']}",
+            "reviewers": [check["reviewer"]],
         })
     return out

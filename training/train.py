@@ -53,11 +53,14 @@ def label_matrix(label_sets: Sequence[Sequence[str]]) -> np.ndarray:
     return np.array([[lab in ls for lab in LABELS] for ls in label_sets], dtype=int)
 
 
-def cross_validated_scores(texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS) -> np.ndarray:
+def cross_validated_scores(
+    texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS, mask_unknown_names: str = ""
+) -> np.ndarray:
     """Out-of-fold scores for every passage: each is scored by a model that never saw it."""
     scores = np.zeros((len(texts), len(LABELS)))
     for train_idx, test_idx in KFold(folds, shuffle=True, random_state=0).split(texts):
-        model = fit_model([texts[i] for i in train_idx], [label_sets[i] for i in train_idx])
+        model = fit_model([texts[i] for i in train_idx], [label_sets[i] for i in train_idx],
+                          mask_unknown_names=mask_unknown_names)
         scores[test_idx] = model.score_matrix([texts[i] for i in test_idx])
     return scores
 
@@ -121,10 +124,15 @@ def train(
     log: Any = print,
     force: bool = False,
     fairness: bool = True,
+    note: str = "",
+    mask_unknown_names: str = "unseen",
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
 
-    `extra` are records like the corpus's (e.g. from reviews, with a `source`). With `activate`, the
+    `extra` are records like the corpus's (e.g. from reviews, with a `source`); `note` says why this
+    version was trained and goes into its card; `mask_unknown_names` says which capitalised words are
+    masked as names besides the listed ones ("" for none; triage.classify.fit_model says what each costs).
+    With `activate`, the
     new model becomes active only if it is not worse than the active one on the frozen split
     (or with `force`)."""
     config = config or load_config()
@@ -139,7 +147,7 @@ def train(
     log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews); {len(test_recs)} held out")
 
     started = time.perf_counter()
-    oof_raw = cross_validated_scores(texts, label_sets, folds=folds)
+    oof_raw = cross_validated_scores(texts, label_sets, folds=folds, mask_unknown_names=mask_unknown_names)
     calibration = calibrate(y, oof_raw)
     oof = apply_calibration(oof_raw, calibration)
     thresholds = choose_thresholds(y, oof, config.recall_target)
@@ -148,6 +156,7 @@ def train(
     model = fit_model(
         texts, label_sets, thresholds=thresholds,
         indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework,
+        mask_unknown_names=mask_unknown_names,
     )
     model.calibration = calibration
     train_seconds = time.perf_counter() - started
@@ -155,7 +164,10 @@ def train(
     card: dict[str, Any] = {
         "schema_version": 1,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **({"why": note} if note else {}),
         "approach": "TF-IDF word 1-2-grams + char_wb 2-5-grams, one balanced logistic regression per risk factor",
+        "masking": "listed group and country names" + (
+            f" + unknown capitalised words ({mask_unknown_names})" if mask_unknown_names else ""),
         "data": {
             "corpus": f"corpus/{PASSAGES}",
             "data_sha256": data_hash(train_recs),

@@ -169,6 +169,11 @@ def train(
     reviews: Annotated[bool, typer.Option("--reviews/--no-reviews",
                                           help="Add reviewers' decisions from the store as examples.")] = True,
     force: Annotated[bool, typer.Option("--force", help="With --activate: activate even if worse.")] = False,
+    note: Annotated[str, typer.Option("--note", help="Why this version is trained (kept in its card).")] = "",
+    mask_unknown_names: Annotated[str, typer.Option(
+        "--mask-unknown-names", help="Which capitalised words are masked as names besides the listed ones: "
+        "'unseen' (not in the training texts at all), 'never-lower' (never written in lower case; costs "
+        "macro-F1, see models/v4/card.json) or 'none'.")] = "unseen",
 ) -> None:
     """Train a model from corpus/passages.jsonl plus reviewed decisions in the store; choose calibrated
     thresholds by cross-validation; register it.
@@ -179,6 +184,10 @@ def train(
     """
     from training.train import train as run_training
 
+    from .classify import UNKNOWN_NAME_MODES
+
+    if mask_unknown_names not in (*UNKNOWN_NAME_MODES, "none"):
+        raise typer.BadParameter(f"--mask-unknown-names must be one of {', '.join(UNKNOWN_NAME_MODES)}, none")
     cfg = _config(config, db)
     extra: list[dict] = []
     if reviews and (is_postgres_url(cfg.db) or Path(cfg.db).exists()):
@@ -192,7 +201,8 @@ def train(
         with open_store(cfg.db) as store:
             extra = review_examples(store, exclude_texts=test_texts)
         typer.echo(f"{len(extra)} reviewed passages from {cfg.db}")
-    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo)
+    run_training(cfg, extra=extra, activate=activate, force=force, log=typer.echo, note=note,
+                 mask_unknown_names="" if mask_unknown_names == "none" else mask_unknown_names)
 
 
 @app.command()
@@ -437,14 +447,56 @@ def models_list(config: ConfigOption = None) -> None:
 def models_show(
     version: Annotated[str | None, typer.Argument(help="Version (default: the active one).")] = None,
     config: ConfigOption = None,
+    db: DbOption = None,
 ) -> None:
-    """Print a model card as JSON.
+    """Print a model card as JSON, with the miss rate estimated from the store's checks of random
+    unflagged passages ("miss_rate": the estimate and its 95% interval once there are enough checks).
 
-    Example: triage models show v1
+    Example: triage models show v1 --db triage.db
     """
-    from .registry import read_card
+    from .missrate import card_with_miss_rate
+    from .store import open_store
 
-    typer.echo(json.dumps(read_card(_config(config).models_dir, version), indent=2))
+    cfg = _config(config, db)
+    if not Path(cfg.db).exists():  # never create a store just to show a card
+        typer.echo(json.dumps(card_with_miss_rate(cfg.models_dir, None, version), indent=2))
+        return
+    with open_store(cfg.db) as store:
+        typer.echo(json.dumps(card_with_miss_rate(cfg.models_dir, store, version), indent=2))
+
+
+@app.command("check-unflagged")
+def check_unflagged(
+    passage_id: Annotated[str, typer.Argument(help="Id of an unflagged passage (from `triage queue --random-unflagged`).")],
+    reviewer: Annotated[str, typer.Option("--reviewer", help="Who read the passage.")],
+    missed: Annotated[list[str] | None, typer.Option("--missed", help="A risk factor the model missed (repeat); "
+                                                     "none: the passage carries no warning sign.")] = None,
+    note: Annotated[str, typer.Option("--note", help="Why.")] = "",
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Record the check of a randomly drawn unflagged passage: the risk factors it carries (--missed), or
+    none. These checks estimate the model's miss rate (`triage models show`) and become training examples.
+
+    Example: triage check-unflagged 'DOC:120-480' --reviewer ana --missed RF7 --db triage.db
+    """
+    from .framework import LABELS
+    from .missrate import miss_rate
+    from .store import open_store
+
+    labels = sorted({m.strip().upper() for m in missed or [] if m.strip()})
+    if unknown := [m for m in labels if m not in LABELS]:
+        raise typer.BadParameter(f"unknown risk factor(s) {', '.join(unknown)}; use RF1..RF14")
+    cfg = _config(config, db)
+    if not Path(cfg.db).exists():
+        raise TriageError(f"no store at {cfg.db}; run `triage batch` first")
+    with open_store(cfg.db) as store:
+        check = store.add_unflagged_check(passage_id, reviewer, missed=labels, note=note)
+        est = miss_rate(store, check["model_version"])
+    typer.echo(f"Recorded: {passage_id} missed {', '.join(labels) or 'nothing'} (model {check['model_version']}). "
+               f"{est['checked']} checks so far, {est['missed']} with a miss"
+               + (f": miss rate {est['rate']:.3f} (95% {est['ci95'][0]:.3f}-{est['ci95'][1]:.3f})" if est["enough"]
+                  else f"; an estimate needs {est['min_checks']}."))
 
 
 @models_app.command("promote")

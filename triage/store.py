@@ -63,6 +63,14 @@ CREATE TABLE IF NOT EXISTS reviews (
     labels TEXT NOT NULL DEFAULT '[]', indicators TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS reviews_flag ON reviews(flag_id, id);
+-- Checks of passages the model did not flag, drawn at random (the "random unflagged" queue): `missed` lists
+-- the risk factors the reviewer found (empty: nothing missed). Their share estimates the model's miss rate.
+CREATE TABLE IF NOT EXISTS unflagged_checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, passage_id TEXT NOT NULL, doc_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL, decided_at TEXT NOT NULL, model_version TEXT NOT NULL,
+    missed TEXT NOT NULL DEFAULT '[]', note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS unflagged_checks_passage ON unflagged_checks(passage_id, id);
 -- Batch runs and the files they could not process (triage/batch.py). A run killed before its end keeps
 -- ended_at NULL; the next run marks it 'interrupted'. A failure is resolved when its content is stored.
 CREATE TABLE IF NOT EXISTS runs (
@@ -267,6 +275,45 @@ class Store:
                       (row["decided_at"], reviewer, "review", flag_id, detail + (f" ({note})" if note else ""),
                        flag["model_version"]))
         return _review(row)
+
+    def add_unflagged_check(
+        self, passage_id: str, reviewer: str, *, missed: tuple[str, ...] | list[str] = (), note: str = ""
+    ) -> dict[str, Any]:
+        """Record a reviewer's reading of a passage the model did not flag: the risk factors it missed
+        (none if empty). Refuses a flagged passage, whose flags are reviewed one by one instead."""
+        if not reviewer.strip():
+            raise StoreError("a decision needs the reviewer's name")
+        with self.transaction() as c:
+            row = c.execute("SELECT p.doc_id, d.model_version FROM passages p JOIN documents d ON d.id = p.doc_id"
+                            " WHERE p.id = ?", (passage_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no passage {passage_id!r} in {self.path}")
+            if c.execute("SELECT 1 FROM flags WHERE passage_id = ?", (passage_id,)).fetchone():
+                raise StoreError(f"passage {passage_id!r} is flagged; review its flags instead")
+            missed_json = json.dumps(sorted(set(missed)))
+            cur = c.execute(
+                "INSERT INTO unflagged_checks (passage_id, doc_id, reviewer, decided_at, model_version, missed, note)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (passage_id, row["doc_id"], reviewer, _now(), row["model_version"] or "", missed_json, note),
+            )
+            out = dict(c.execute("SELECT * FROM unflagged_checks WHERE id = ?", (cur.lastrowid,)).fetchone())
+            c.execute("INSERT INTO audit (at, actor, action, target, detail, model_version) VALUES (?,?,?,?,?,?)",
+                      (out["decided_at"], reviewer, "unflagged-check", passage_id,
+                       "missed " + (",".join(sorted(set(missed))) or "nothing") + (f" ({note})" if note else ""),
+                       out["model_version"]))
+        out["missed"] = json.loads(out["missed"])
+        return out
+
+    def unflagged_checks(self, model_version: str | None = None) -> list[dict[str, Any]]:
+        """The latest check of each checked unflagged passage (optionally only those left unflagged by one
+        model version), with the passage text, oldest first."""
+        rows = self.conn.execute(
+            """SELECT u.*, p.text FROM unflagged_checks u JOIN passages p ON p.id = u.passage_id
+               WHERE u.id = (SELECT MAX(u2.id) FROM unflagged_checks u2 WHERE u2.passage_id = u.passage_id)
+                 AND (? IS NULL OR u.model_version = ?) ORDER BY u.id""",
+            (model_version, model_version),
+        ).fetchall()
+        return [{**dict(r), "missed": json.loads(r["missed"])} for r in rows]
 
     # -- reading ---------------------------------------------------------------------------
     def has_document(self, doc_id: str, model_version: str | None = None) -> bool:
@@ -477,10 +524,11 @@ class Store:
         return [dict(r) for r in rows]
 
     def random_unflagged_passages(self, n: int) -> list[dict[str, Any]]:
-        """A uniform random sample of n passages with no flag: reviewing them estimates the miss rate."""
+        """A uniform random sample of n unchecked passages with no flag: checking them estimates the miss rate."""
         rows = self.conn.execute(
             """SELECT p.id, p.doc_id, p.page, p.text, d.source FROM passages p JOIN documents d ON d.id = p.doc_id
                WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id)
+                 AND NOT EXISTS (SELECT 1 FROM unflagged_checks u WHERE u.passage_id = p.id)
                ORDER BY random() LIMIT ?""",
             (n,),
         ).fetchall()
@@ -596,10 +644,11 @@ class Store:
         return rows
 
     def unflagged_passages(self, n: int, *, seed: int = 0) -> list[dict[str, Any]]:
-        """A reproducible random sample of passages with no flag, to check what the model missed."""
+        """A reproducible random sample of unchecked passages with no flag, to check what the model missed."""
         rows = [dict(r) for r in self.conn.execute(
             "SELECT p.id, p.doc_id, p.page, p.text, d.source FROM passages p JOIN documents d ON d.id = p.doc_id"
-            " WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id) ORDER BY p.id")]
+            " WHERE NOT EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id)"
+            " AND NOT EXISTS (SELECT 1 FROM unflagged_checks u WHERE u.passage_id = p.id) ORDER BY p.id")]
         import random
 
         return random.Random(seed).sample(rows, min(n, len(rows)))
