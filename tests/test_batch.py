@@ -113,11 +113,12 @@ def test_a_second_run_skips_stored_and_known_bad_files_without_starting_workers(
 def test_limits_stop_a_file_and_retry_failed_retries_it(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     inbox = tmp_path / "in"
     inbox.mkdir()
-    (inbox / "long.txt").write_text("\n\n".join(_passages(300)) + "\n", encoding="utf-8")
+    (inbox / "long.txt").write_text("\n\n".join(_passages(600)) + "\n", encoding="utf-8")
     (inbox / "short.txt").write_text("\n\n".join(_passages(2, skip=400)) + "\n", encoding="utf-8")
     cfg = _cfg(trained_config, tmp_path / "t.db")
-    # 300 passages take far more than 0.3 s, and the short file keeps the run going after the timeout.
-    first = run_batch([inbox], cfg, BatchOptions(workers=1, time_limit=0.3))
+    # 600 passages take far more than 1.5 s (tens of seconds on a busy machine), two take a fraction of
+    # it once the worker is warm; the short file keeps the run going after the timeout.
+    first = run_batch([inbox], cfg, BatchOptions(workers=1, time_limit=1.5))
     assert [f["kind"] for f in first["failures"]] == ["timeout"] and first["failures"][0]["source"] == "long.txt"
     assert first["counts"]["stored"] == 1
     tight = run_batch([inbox], _cfg(trained_config, tmp_path / "m.db"), BatchOptions(workers=1, limit_mb=50))

@@ -62,7 +62,12 @@ def _pipeline(config: Config, model_version: str) -> Pipeline:
 
     key = (config, model_version)
     if key not in _PIPELINES:
-        _PIPELINES[key] = Pipeline.load(config, model_version=model_version)
+        pipe = Pipeline.load(config, model_version=model_version)
+        # The first call compiles the name-masking regex and fills spaCy's lazy state (seconds on a busy
+        # machine): pay it here, so a worker's first file is not charged for it against the time limit.
+        pipe.model.predict(["warm-up"], ["A short text to warm up the worker in Geneva on 1 May."])
+        list(pipe.nlp.pipe(["A short text to warm up the worker in Geneva on 1 May."]))
+        _PIPELINES[key] = pipe
     return _PIPELINES[key]
 
 
