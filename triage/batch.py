@@ -19,16 +19,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import Config
+from .archive import Limits, is_archive, walk_archive
 from .db import is_postgres_url, redact_url
-from .errors import InputRejectedError, StoreError, TriageError
+from .errors import ArchiveError, InputRejectedError, StoreError, TriageError
 from .extract import list_attachments
-from .guard import check_input_file
+from .guard import MB, check_input_file
 from .workers import Outcome, Task, peak_rss_mb, run_dask, run_local
 
 SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm", ".xhtml", ".eml")
 DEFAULT_TIME_LIMIT = 300.0  # seconds per file: a 300-page report takes well under a minute
 DEFAULT_LIMIT_MB = 2048.0  # per worker: spaCy + the model use about 0.5 GB, a large PDF a few hundred MB more
 REPORT_VERSION = 1
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
+_TAR_MAGIC_END = 262
 
 
 class BatchLockedError(StoreError):
@@ -39,22 +42,85 @@ class BatchLockedError(StoreError):
 class InputItem:
     """One file to process: the name it is stored under, where it came from, and how to read it."""
 
-    name: str  # stored as the document's source: the path below the folder given, or the file name
-    origin: str  # where to find it again (for --retry-failed): an absolute path
+    name: str  # stored as the document's source: the path below the folder given (through archives), or the file name
+    origin: str  # where to find it again (for --retry-failed): an absolute path, through archives for a member
     read_bytes: Callable[[], bytes]
+    refusal: str = ""  # why an archive refused to give this member (then there is nothing to read)
 
 
-def iter_inputs(paths: Iterable[str | Path]) -> Iterator[InputItem]:
-    """Every supported file under the given files and folders, folders walked in sorted order.
+def iter_files(paths: Iterable[str | Path]) -> Iterator[InputItem]:
+    """The files given and those under the folders given (sorted), archives not yet opened.
 
-    Archives (zip, tar) plug in here: yield one InputItem per member."""
+    In folders, a file is taken if its name is a supported kind or its first bytes say it may be an archive."""
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            for f in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED):
-                yield InputItem(str(f.relative_to(path)), str(f.resolve()), f.read_bytes)
+            for f in sorted(path.rglob("*")):
+                if f.is_file() and (f.suffix.lower() in SUPPORTED or _may_be_archive(f)):
+                    yield InputItem(str(f.relative_to(path)), str(f.resolve()), f.read_bytes)
         else:
             yield InputItem(path.name, str(path.resolve()), path.read_bytes)
+
+
+def expand_input(item: InputItem, *, max_file_mb: int = 200, limits: Limits | None = None) -> Iterator[InputItem]:
+    """The item itself, or, if its content is a zip or tar archive, one item per member (nested archives
+    opened within `limits`); a member the archive walker refuses comes back with its `refusal`.
+
+    Raises InputRejectedError for a path that is not a regular file or is too large, OSError if unreadable."""
+    limits = limits or Limits()
+    path = Path(item.origin)
+    if path.exists():
+        # Devices, pipes and huge files are refused before a byte is read; an archive may be larger than one
+        # report, up to what the walker would read out of it anyway.
+        check_input_file(path, max_mb=max(max_file_mb, limits.max_total_bytes // MB))
+        if not _may_be_archive(path):
+            check_input_file(path, max_mb=max_file_mb)
+    data = item.read_bytes()
+    if not is_archive(data):
+        yield InputItem(item.name, item.origin, _constant(data))
+        return
+    try:
+        # Walked under its origin, so each member's path is its own origin: ".../in/a.zip/dir/r.pdf".
+        for member in walk_archive(data, item.origin, limits=limits):
+            name = item.name + member.path[len(item.origin):]
+            if member.error:
+                yield InputItem(name, member.path, _nothing, refusal=member.error)
+            elif Path(member.path).suffix.lower() in SUPPORTED:
+                yield InputItem(name, member.path, _constant(member.data or b""))
+    except ArchiveError as exc:
+        yield InputItem(item.name, item.origin, _nothing, refusal=str(exc))
+
+
+def iter_inputs(paths: Iterable[str | Path], *, max_file_mb: int = 200) -> Iterator[InputItem]:
+    """Every supported file under the given files and folders, archives opened into their members."""
+    for item in iter_files(paths):
+        yield from expand_input(item, max_file_mb=max_file_mb)
+
+
+def _nothing() -> bytes:
+    return b""
+
+
+def _constant(data: bytes) -> Callable[[], bytes]:
+    return lambda: data
+
+
+def _may_be_archive(path: Path) -> bool:
+    """Whether a file starts like a zip, a compressed stream or a tar (a cheap look before reading it all)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(_TAR_MAGIC_END)
+    except OSError:
+        return False
+    return head.startswith(_ARCHIVE_MAGIC) or head[257:_TAR_MAGIC_END] == b"ustar"
+
+
+def _archive_of(origin: str) -> Path | None:
+    """The outermost archive file on a member's origin (a path through an archive), if it still exists."""
+    for parent in reversed(Path(origin).parents):
+        if parent.is_file():
+            return parent
+    return None
 
 
 @dataclass(frozen=True)
@@ -118,12 +184,6 @@ class _Lock:
         self.file.close()
 
 
-def _mail_file(origin: str) -> Path:
-    """The e-mail file an attachment's origin ("mail:/in/x.eml/report.pdf") points into."""
-    path = Path(origin.removeprefix("mail:"))
-    return next((p for p in (path, *path.parents) if p.is_file()), path)
-
-
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -167,22 +227,25 @@ class _Run:
                        "failed": 0, "known_failures_skipped": 0}
         self.failures: list[dict[str, str]] = []
         self.timing = {"extract_seconds": 0.0, "analyse_seconds": 0.0, "store_seconds": 0.0,
-                       "reclassify_seconds": 0.0}
+                       "reclassify_seconds": 0.0, "worker_cpu_seconds": 0.0}
         self.workers: dict[str, dict[str, float]] = {}
         self.origins: dict[str, str] = {}
-        self.attachments: dict[str, bytes] = {}  # e-mail attachments' bytes until stored (no file to re-read)
+        self.failed_at: dict[str, list[str]] = {}  # source -> content keys of its unresolved failures
+        self.pending: dict[str, bytes] = {}  # bytes of the files at the workers, until their outcome is written
 
     def execute(self, paths: list[str | Path]) -> dict[str, Any]:
         opts = asdict(self.options) | {"paths": [str(p) for p in paths], "model_version": self.version}
         self.run_id = self.store.start_run(opts)
-        started, t0 = _now(), time.monotonic()
+        started, t0, cpu0 = _now(), time.monotonic(), time.process_time()
         status = "interrupted"
         try:
             known = {f["content_sha256"]: f for f in self.store.failures()}
-            items = self._items(paths, known)
-            self.progress = Progress(total=len(items))
+            for k, f in known.items():
+                self.failed_at.setdefault(f["source"], []).append(k)
+            files = self._files(paths, known)
+            self.progress = Progress(total=len(files))
             self.on_progress(self.progress)
-            tasks = self._tasks(items, known)
+            tasks = self._tasks(files, known)
             if self.options.scheduler:
                 outcomes = run_dask(tasks, self.config, self.version, scheduler=self.options.scheduler,
                                     worker_stats=self.workers)
@@ -203,6 +266,7 @@ class _Run:
                 "seconds": round(seconds, 2), "pages_per_second": round(pages / max(seconds, 1e-9), 2),
                 "timing": {k: round(v, 2) for k, v in self.timing.items()},
                 "runner_peak_rss_mb": round(peak_rss_mb(), 1),
+                "runner_cpu_seconds": round(time.process_time() - cpu0, 2),
                 "workers": {k: {"files": int(v["files"]), "peak_rss_mb": round(v["peak_rss_mb"], 1)}
                             for k, v in self.workers.items()},
                 "failures": self.failures,
@@ -210,69 +274,98 @@ class _Run:
             self.store.finish_run(self.run_id, status, self.counts, report)
         return report
 
-    def _items(self, paths: list[str | Path], known: dict[str, dict[str, Any]]) -> list[InputItem]:
-        if not self.options.retry_failed:
-            return list(iter_inputs(paths))
-        if paths:  # only the failed ones among these inputs; the content hash decides in _tasks
-            return list(iter_inputs(paths))
-        items = {}
+    def _files(self, paths: list[str | Path], known: dict[str, dict[str, Any]]) -> list[InputItem]:
+        if not self.options.retry_failed or paths:  # with paths: the content hash picks the failed ones in _tasks
+            return list(iter_files(paths))
+        files: dict[str, InputItem] = {}
         for f in known.values():
-            path = _mail_file(f["source"]) if f["source"].startswith("mail:") else Path(f["source"])
-            items[str(path)] = InputItem(path.name, str(path), path.read_bytes)
-        return list(items.values())  # a failed attachment is retried by re-reading its e-mail
+            source = f["source"]
+            archive = None if Path(source).is_file() else _archive_of(source)
+            if archive is None:  # a file (or one that is gone: it fails again as unreadable)
+                files[source] = InputItem(Path(source).name, source, Path(source).read_bytes)
+            else:  # a member: walk its archive again; members not failed before are skipped in _tasks
+                files[str(archive)] = InputItem(archive.name, str(archive), archive.read_bytes)
+        return list(files.values())
 
-    def _tasks(self, items: list[InputItem], known: dict[str, dict[str, Any]]) -> Iterator[Task]:
-        """Read, hash and sort each input: skip, re-classify in place, or hand it to a worker."""
+    def _tasks(self, files: list[InputItem], known: dict[str, dict[str, Any]]) -> Iterator[Task]:
+        """Open each input (archives into members), then sort every item: refused, skipped, re-classified in
+        place, or handed to a worker."""
         stored = self.store.stored_versions()
         seen: set[str] = set()
-        for item in items:
-            self.counts["inputs"] += 1
-            self.progress.current = item.name
+        for file in files:
+            found = 0
             try:
-                if item.origin and not item.origin.startswith(("zip:", "tar:", "mail:")) and Path(item.origin).exists():
-                    # Devices, pipes and huge files are refused before a byte is read.
-                    check_input_file(item.origin, max_mb=self.config.max_file_mb)
-                data = item.read_bytes()
+                for item in expand_input(file, max_file_mb=self.config.max_file_mb):
+                    found += 1
+                    if found > 1:  # an archive counts as its members
+                        self.progress.total += 1
+                    yield from self._sort_with_attachments(item, known, stored, seen)
             except InputRejectedError as exc:
-                self._fail(item.name, f"path:{item.origin}", "refused", str(exc))
+                self.counts["inputs"] += 1
+                self._fail(file.name, f"path:{file.origin}", "refused", str(exc))
                 continue
             except OSError as exc:
-                self._fail(item.name, f"path:{item.origin}", "unreadable",
-                           f"{item.name} could not be read ({exc.strerror or exc}); check the path and retry")
-                continue
-            yield from self._sort(item.name, item.origin, data, stored, known, seen)
-            # An e-mail's attachments are documents of their own: "mail.eml/report.pdf".
-            for attachment in list_attachments(data, item.name):
                 self.counts["inputs"] += 1
-                self.progress.total += 1
-                origin = f"mail:{item.origin}/{attachment.source.removeprefix(item.name + '/')}"
-                if attachment.data is None:
-                    self._fail(attachment.source, f"path:{origin}", "refused",
-                               f"{attachment.source} {attachment.error}")
-                    continue
-                self.attachments[hashlib.sha256(attachment.data).hexdigest()] = attachment.data
-                yield from self._sort(attachment.source, origin, attachment.data, stored, known, seen)
+                self._fail(file.name, f"path:{file.origin}", "unreadable",
+                           f"{file.name} could not be read ({exc.strerror or exc}); check the path and retry")
+                continue
+            if not found:  # an archive with nothing to process in it
+                self.progress.total -= 1
+                self.on_progress(self.progress)
 
-    def _sort(self, name: str, origin: str, data: bytes, stored: dict[str, str],
-              known: dict[str, dict[str, Any]], seen: set[str]) -> Iterator[Task]:
-        """Skip, re-classify in place, or hand one file's bytes to a worker."""
+    def _sort(self, item: InputItem, known: dict[str, dict[str, Any]], stored: dict[str, str],
+              seen: set[str]) -> Task | None:
+        self.counts["inputs"] += 1
+        self.progress.current = item.name
+        if item.refusal:  # nothing to read: known by its path, like an unreadable file
+            key = f"path:{item.origin}"
+            if self.options.retry_failed != (key in known):
+                self._skip("known_failures_skipped" if key in known else "skipped")
+            else:
+                self._fail(item.name, key, "refused", item.refusal)
+            return None
+        data = item.read_bytes()
         key = hashlib.sha256(data).hexdigest()
-        self.origins[key] = origin
+        self.origins[key] = item.origin
         if key in seen:
             self._skip("duplicates")
-            return
+            return None
         seen.add(key)
-        failed_before = key in known or f"path:{origin}" in known
+        # By content, or by place: a file fixed where it was (a damaged member replaced) is retried too.
+        failed_before = key in known or f"path:{item.origin}" in known or item.origin in self.failed_at
         if self.options.retry_failed != failed_before:
             self._skip("known_failures_skipped" if failed_before else "skipped")
-            return
+            return None
         if key in stored and not self.options.force:
             if stored[key] == self.version:
                 self._skip("skipped")
             else:
                 self._reclassify(key)
+            return None
+        return Task(key, item.name, data)
+
+    def _sort_with_attachments(self, item: InputItem, known: dict[str, dict[str, Any]],
+                               stored: dict[str, str], seen: set[str]) -> Iterator[Task]:
+        """One item, then, for an e-mail, each attachment as a document of its own ("mail.eml/report.pdf").
+
+        An attachment's origin runs through its e-mail as a member's runs through its archive, so
+        --retry-failed finds the e-mail again with `_archive_of`."""
+        task = self._sort(item, known, stored, seen)
+        if task is not None:
+            self.pending[task.key] = task.data
+            yield task
+        if item.refusal:
             return
-        yield Task(key, name, data)
+        data = task.data if task is not None else item.read_bytes()
+        for attachment in list_attachments(data, item.name):
+            self.progress.total += 1
+            origin = f"{item.origin}/{attachment.source.removeprefix(item.name + '/')}"
+            sub = InputItem(attachment.source, origin, _constant(attachment.data or b""),
+                            refusal="" if attachment.data is not None else f"{attachment.source} {attachment.error}")
+            task = self._sort(sub, known, stored, seen)  # forwarded messages' attachments are listed already
+            if task is not None:
+                self.pending[task.key] = task.data
+                yield task
 
     def _skip(self, what: str) -> None:
         self.counts[what] += 1
@@ -287,21 +380,22 @@ class _Run:
         self._skip("reclassified")
 
     def _write(self, outcome: Outcome) -> None:
+        data = self.pending.pop(outcome.key, None)
         if outcome.kind != "ok" or outcome.result is None:
             self._fail(outcome.name, outcome.key, outcome.kind, outcome.reason)
             return
         t0 = time.monotonic()
         self.store.save_result(outcome.result)
-        origin = Path(self.origins.get(outcome.key, ""))
-        attached = self.attachments.pop(outcome.key, None)
-        if outcome.result.document.media_type == "application/pdf" and (attached or origin.is_file()):
-            # Kept so the review UI can show the source page beside the passage.
-            self.store.save_source(outcome.result.document.id, attached or origin.read_bytes())
-        self.store.resolve_failures(outcome.key)
-        self.store.resolve_failures(f"path:{self.origins.get(outcome.key, '')}")
+        if outcome.result.document.media_type == "application/pdf" and data is not None:
+            # Kept so the review UI can show the source page beside the passage (archive members too).
+            self.store.save_source(outcome.result.document.id, data)
+        origin = self.origins.get(outcome.key, "")
+        for key in {outcome.key, f"path:{origin}", *self.failed_at.get(origin, ())}:
+            self.store.resolve_failures(key)
         self.timing["store_seconds"] += time.monotonic() - t0
         self.timing["extract_seconds"] += outcome.extract_seconds
         self.timing["analyse_seconds"] += outcome.analyse_seconds
+        self.timing["worker_cpu_seconds"] += outcome.cpu_seconds
         self.counts["stored"] += 1
         self.progress.pages += len(outcome.result.document.pages)
         self.progress.current = outcome.name

@@ -259,9 +259,10 @@ class RiskModel:
     calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     # -- scoring ---------------------------------------------------------------------------
-    def score_matrix(self, texts: Sequence[str]) -> np.ndarray:
-        """Scores in [0, 1], shape (len(texts), 14), columns in RF order (calibrated if the model is)."""
-        raw = self.raw_score_matrix(texts)
+    def score_matrix(self, texts: Sequence[str], *, x: Any = None) -> np.ndarray:
+        """Scores in [0, 1], shape (len(texts), 14), columns in RF order (calibrated if the model is).
+        `x`: the texts' features if the caller already has them (they are the costliest part)."""
+        raw = self.raw_score_matrix(texts, x=x)
         # getattr: models pickled before calibration existed have no such attribute.
         calibration = getattr(self, "calibration", None) or {}
         for j, label in enumerate(self.labels):
@@ -269,9 +270,10 @@ class RiskModel:
                 raw[:, j] = apply_platt(raw[:, j], calibration[label])
         return raw
 
-    def raw_score_matrix(self, texts: Sequence[str]) -> np.ndarray:
+    def raw_score_matrix(self, texts: Sequence[str], *, x: Any = None) -> np.ndarray:
         """The estimators' own probabilities, before calibration."""
-        x = self.features.transform(texts)
+        if x is None:
+            x = self.features.transform(texts)
         out = np.zeros((len(texts), len(self.labels)))
         for j, label in enumerate(self.labels):
             est = self.estimators.get(label, 0.0)
@@ -286,15 +288,15 @@ class RiskModel:
         """One Prediction per text: all 14 scores, labels over threshold, ranked indicators, cues."""
         if not texts:
             return []
-        x = self.features.transform(texts)
-        scores = self.score_matrix(texts)
+        x = self.features.transform(texts).tocsr()
+        scores = self.score_matrix(texts, x=x)
         sims = self._indicator_similarity(texts)
         preds = []
         for i, (pid, text) in enumerate(zip(ids, texts, strict=True)):
             row = {lab: float(scores[i, j]) for j, lab in enumerate(self.labels)}
             labels = tuple(lab for lab in self.labels if row[lab] >= self.thresholds.get(lab, 0.5))
             indicators = self._rank_indicators(labels, sims[i] if sims is not None else None, row)
-            cues = tuple((lab, self._cues(text, x[i], lab)) for lab in labels) if explain else ()
+            cues = self._explain(text, x[i], labels) if explain and labels else ()
             preds.append(
                 Prediction(
                     passage_id=pid,
@@ -330,32 +332,39 @@ class RiskModel:
         return tuple(ranked)
 
     # -- cues --------------------------------------------------------------------------------
-    def _cues(self, text: str, x_row: Any, label: str) -> tuple[Cue, ...]:
+    def _explain(self, text: str, x_row: Any, labels: tuple[str, ...]) -> tuple[tuple[str, tuple[Cue, ...]], ...]:
+        """Cues for each flagged label of one passage; the passage's tokens are found once for all labels."""
+        tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
+        norm_tokens = [_normalise_text(t) for t, _, _ in tokens]
+        return tuple((lab, self._cues(text, x_row, lab, tokens, norm_tokens)) for lab in labels)
+
+    def _cues(self, text: str, x_row: Any, label: str, tokens: list[tuple[str, int, int]],
+              norm_tokens: list[str]) -> tuple[Cue, ...]:
         est = self.estimators.get(label)
         if est is None or isinstance(est, float):
             return ()
         word_vec: TfidfVectorizer = self.features.transformer_list[0][1]
         n_word = len(word_vec.vocabulary_)
-        row = x_row.tocsr()
         coef = est.coef_[0]
-        contrib = [
-            (row.data[k] * coef[j], j) for k, j in enumerate(row.indices) if j < n_word and coef[j] > 0
-        ]
-        contrib.sort(reverse=True)
+        cols, vals = x_row.indices, x_row.data
+        keep = (cols < n_word) & (coef[cols] > 0)
+        cols = cols[keep]
+        weights = vals[keep] * coef[cols]
+        # Strongest first, ties by the higher column: the order a descending sort of (weight, column) gives.
+        order = np.lexsort((cols, weights))[::-1]
         names = _FEATURE_NAMES.get(word_vec)
         if names is None:
             names = _FEATURE_NAMES[word_vec] = word_vec.get_feature_names_out()
-        tokens = [(m.group(0).lower(), m.start(), m.end()) for m in _WORD_RE.finditer(text)]
-        norm_tokens = [_normalise_text(t) for t, _, _ in tokens]
         cues: list[Cue] = []
         taken: set[tuple[int, int]] = set()
-        for weight, j in contrib:
+        for k in order:
+            weight, j = weights[k], cols[k]
             gram = str(names[j]).split()
             if all(g in ENGLISH_STOP_WORDS or g.isdigit() or g == "0" for g in gram):
                 continue  # "and", "to the": real signal for the model, no help to a reviewer
-            for k in range(len(tokens) - len(gram) + 1):
-                if norm_tokens[k : k + len(gram)] == gram:
-                    span = (tokens[k][1], tokens[k + len(gram) - 1][2])
+            for t in range(len(tokens) - len(gram) + 1):
+                if norm_tokens[t : t + len(gram)] == gram:
+                    span = (tokens[t][1], tokens[t + len(gram) - 1][2])
                     if not any(a < span[1] and span[0] < b for a, b in taken):
                         taken.add(span)
                         cues.append(Cue(text[span[0] : span[1]], span[0], span[1], float(weight)))

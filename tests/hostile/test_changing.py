@@ -18,8 +18,6 @@ SECOND = "The district water committee met to plan the repair of four hand pumps
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="batch._write re-reads the file from disk to keep its source copy; "
-                                       "routed to the batch owner: keep the bytes read in _tasks instead")
 def test_a_pdf_rewritten_during_a_batch_run_is_stored_as_one_version(  # type: ignore[no-untyped-def]
     trained_config, tmp_path, monkeypatch, record_outcome
 ) -> None:
