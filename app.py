@@ -164,8 +164,9 @@ def render_flag(db: str, fw: Framework, flag: dict[str, Any], *, current: bool =
         st.text_input("Note", key=f"note-{fid}", placeholder="optional note", label_visibility="collapsed")
         a, r, x = st.columns(3)
         last = review.id if review else 0
+        # Only the current flag's Accept is coloured: a column of red buttons hid which one the keys press.
         a.button("Accept", key=f"accept-{fid}", on_click=decide, args=(db, fid, "accept", last),
-                 type="primary", use_container_width=True, help="The passage shows this risk factor")
+                 type="primary" if current else "secondary", use_container_width=True, help="The passage shows this risk factor")
         r.button("Reject", key=f"reject-{fid}", on_click=decide, args=(db, fid, "reject", last),
                  use_container_width=True, help="The passage does not show this risk factor")
         with x.popover("Relabel", use_container_width=True):
@@ -230,10 +231,12 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     pages = -(-len(flagged) // PASSAGES_PER_PAGE)
     where = {f["id"]: i for i, p in enumerate(flagged) for f in by_passage[p.id]}
     at = where[current] // PASSAGES_PER_PAGE + 1
-    top = st.columns([3, 1, 1])
-    page = top[0].number_input(f"Flagged passages, page (of {pages})", 1, pages, at, key=f"ppage-{doc_id}-{at}")
+    top = st.columns([4, 1], vertical_alignment="bottom")
+    # Keyed on the current flag's page, so moving the cursor past a page turns to the next one.
+    page = top[0].number_input(f"Flagged passages: page (of {pages}, {PASSAGES_PER_PAGE} passages each)", 1,
+                               pages, at, key=f"ppage-{doc_id}-{at}") if pages > 1 else 1
     top[1].button("Next flag", key="next-flag", on_click=step_flag, args=(current,), use_container_width=True,
-                  help="Keyboard: N", disabled=current == order[-1])
+                  help="Keyboard: N", disabled=current == order[-1], icon=":material/arrow_downward:")
     shortcuts(current if page == at else None)
     for p in flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]:
         render_passage(store, fw, doc, p, by_passage[p.id], current)
