@@ -149,13 +149,16 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         expect(page.get_by_text("current flag")).to_have_count(1)
         _press_until(page, "a", "Saved: accept")
         _press_until(page, "r", "Saved: reject")
-        page.get_by_role("textbox").last.focus()  # typing a note must not decide anything
+        note = page.get_by_role("textbox").last
+        note.focus()  # typing a note must not decide anything
         page.keyboard.press("a")
         page.wait_for_timeout(1500)
+        note.fill("")
         with open_store(app.db) as store:
             decided = [(r.decision, r.reviewer) for r in store.reviews()]
             assert len({r.flag_id for r in store.reviews()}) == 2
         assert decided == [("accept", "amina"), ("reject", "amina")]
+        page.get_by_text("Accepted").first.scroll_into_view_if_needed()
         shot(page, "4-decided")
 
         app.stop()
