@@ -314,7 +314,7 @@ def inbox_page() -> None:
     if page > pages:  # the filters shrank the list under the page we were on
         page = st.session_state["inbox-page"] = 1
         total, rows = queue.inbox_page(store, f, page=1, size=QUEUE_PAGE)
-    st.caption(f"{total} documents, riskiest first" + (f" · page {page} of {pages}" if pages > 1 else ""))
+    st.caption(f"{total} document{'s' if total != 1 else ''}, riskiest first" + (f" · page {page} of {pages}" if pages > 1 else ""))
     for r in rows:
         a, b = st.columns([8, 1], vertical_alignment="center")
         factors = ", ".join(sorted(r["labels"], key=lambda lab: int(lab[2:]))[:6])

@@ -136,6 +136,7 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
 
         page.locator("input[type=file]").set_input_files(str(pdf))
         expect(page.get_by_text("mali-flash-update.pdf:")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Mali: Flash Update No. 3").first).to_be_visible(timeout=60_000)  # its inbox row
         shot(page, "2-uploaded")
         page.get_by_role("button", name="Open the new report").click()
         expect(page.get_by_text("Page 1").first).to_be_visible(timeout=30_000)
