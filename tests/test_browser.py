@@ -150,7 +150,7 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         expect(page.get_by_text("current flag")).to_have_count(1)
         _press_until(page, "a", "Saved: accept")
         _press_until(page, "r", "Saved: reject")
-        note = page.get_by_role("textbox").last
+        note = page.get_by_placeholder("optional note").last
         note.focus()  # typing a note must not decide anything
         page.keyboard.press("a")
         page.wait_for_timeout(1500)
@@ -166,7 +166,7 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         app.start()
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         _sign_in(page, app.url)
-        page.get_by_role("button", name="Open").first.click()
+        page.get_by_role("button", name="Open", exact=True).first.click()  # not a filter's "Open" toggle
         expect(page.get_by_text("Accepted").first).to_be_visible(timeout=30_000)
         assert page.get_by_text("by amina at").count() == 2
         expect(page.get_by_text("Rejected").first).to_be_visible()
