@@ -8,6 +8,9 @@ check the role again, read from the store, before drawing anything or acting.
 from __future__ import annotations
 
 import html
+import json
+import re
+import time
 from datetime import date
 from typing import Any
 
@@ -107,18 +110,52 @@ def decide(db: str, flag_id: str, decision: str, expected_last: int) -> None:
             user = auth.require(signed_in(store), "reviewer", action="deciding on a flag")
             store.add_review(flag_id, decision, user.name, note=note, expected_last=expected_last, labels=labels)
             st.session_state[f"msg-{flag_id}"] = ("success", f"Saved: {decision}")
+            step_flag(flag_id)
         except ReviewConflictError as exc:
             st.session_state[f"msg-{flag_id}"] = ("warning", f"Not saved: {exc}")
         except TriageError as exc:
             st.session_state[f"msg-{flag_id}"] = ("error", str(exc))
 
 
-def render_flag(db: str, fw: Framework, flag: dict[str, Any]) -> None:
+def step_flag(after: str) -> None:
+    """Make the flag after `after` in the open document's reading order the current one (keys act on it)."""
+    order: list[str] = st.session_state.get("flag_order", [])
+    if after in order and order.index(after) + 1 < len(order):
+        st.session_state["current_flag"] = order[order.index(after) + 1]
+
+
+def key_class(key: str) -> str:
+    """The CSS class Streamlit gives the container of the widget with this key (same character rule)."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def shortcuts(current: str | None) -> None:
+    """A / R decide on the current flag, N moves on: the keys click the very buttons a mouse would, so the
+    decision goes through the same callback, role check and conflict check."""
+    targets = {"a": f"accept-{current}", "r": f"reject-{current}", "n": "next-flag"} if current else {}
+    script = """<script>
+const doc = window.parent.document, targets = %s;
+if (window.parent.__triageKeys) doc.removeEventListener("keydown", window.parent.__triageKeys);
+window.parent.__triageKeys = (ev) => {
+  const typing = ev.target.closest && ev.target.closest("input, textarea, [contenteditable=true], [role=listbox]");
+  if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const cls = targets[ev.key.toLowerCase()];
+  const button = cls && doc.querySelector("." + cls + " button");
+  if (button && !button.disabled) { ev.preventDefault(); button.click(); }
+};
+doc.addEventListener("keydown", window.parent.__triageKeys);
+</script>""" % json.dumps({k: key_class(v) for k, v in targets.items()})
+    st.components.v1.html(script, height=0)
+
+
+def render_flag(db: str, fw: Framework, flag: dict[str, Any], *, current: bool = False) -> None:
     """One flag: its risk factor, indicator, current decision, note and buttons."""
     rf = fw.factor(flag["label"])
     review = flag["review"]
     left, right = st.columns([3, 2])
     with left:
+        if current:
+            st.markdown(':blue-badge[:material/keyboard: current flag — **A** accept · **R** reject · **N** next]')
         st.markdown(chip_html(rf.id, rf.short_name, flag["score"], threshold=flag["threshold"])
                     + f' <span style="color:#666;font-size:0.8em">threshold {flag["threshold"]:.2f} · '
                       f'model {html.escape(flag["model_version"])}</span>', unsafe_allow_html=True)
@@ -135,8 +172,9 @@ def render_flag(db: str, fw: Framework, flag: dict[str, Any]) -> None:
         st.text_input("Note", key=f"note-{fid}", placeholder="optional note", label_visibility="collapsed")
         a, r, x = st.columns(3)
         last = review.id if review else 0
+        # Only the current flag's Accept is coloured: a column of red buttons hid which one the keys press.
         a.button("Accept", key=f"accept-{fid}", on_click=decide, args=(db, fid, "accept", last),
-                 type="primary", use_container_width=True, help="The passage shows this risk factor")
+                 type="primary" if current else "secondary", use_container_width=True, help="The passage shows this risk factor")
         r.button("Reject", key=f"reject-{fid}", on_click=decide, args=(db, fid, "reject", last),
                  use_container_width=True, help="The passage does not show this risk factor")
         with x.popover("Relabel", use_container_width=True):
@@ -147,7 +185,11 @@ def render_flag(db: str, fw: Framework, flag: dict[str, Any]) -> None:
             getattr(st, msg[0])(msg[1])
 
 
-def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[dict[str, Any]]) -> None:
+PASSAGES_PER_PAGE = 8  # flagged passages drawn at once: a long report has hundreds of flags
+
+
+def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[dict[str, Any]],
+                   current: str | None) -> None:
     cues = [Cue.from_dict(c) for f in pflags for c in f["cues"]]
     with st.container(border=True):
         st.markdown(f"**Page {p.page}** · " + " ".join(
@@ -155,23 +197,23 @@ def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[d
             unsafe_allow_html=True)
         st.markdown(f'<div class="passage" style="line-height:1.7">{highlight_html(p.text, p.entities, cues)}'
                     "</div>", unsafe_allow_html=True)
-        if doc.media_type == "application/pdf":
-            with st.expander(f"Source page {p.page}"):
-                try:
-                    png = page_png(store.path, doc.id, p.page, p.text, p.start, p.end)
-                except TriageError as exc:
-                    st.warning(str(exc))
+        # The page picture is drawn only when asked for: rendering every page up front made a long report slow.
+        if doc.media_type == "application/pdf" and st.toggle(f"Show source page {p.page}", key=f"src-{p.id}"):
+            try:
+                png = page_png(store.path, doc.id, p.page, p.text, p.start, p.end)
+            except TriageError as exc:
+                st.warning(str(exc))
+            else:
+                if png:
+                    st.image(png, caption=f"{doc.source}, page {p.page}; the passage is outlined in red")
                 else:
-                    if png:
-                        st.image(png, caption=f"{doc.source}, page {p.page}; the passage is outlined in red")
-                    else:
-                        st.caption("The original file was not kept for this document (stored before this version).")
+                    st.caption("The original file was not kept for this document (stored before this version).")
         for f in pflags:
-            render_flag(store.path, fw, f)
+            render_flag(store.path, fw, f, current=f["id"] == current)
 
 
 def render_document(store: Store, fw: Framework, doc_id: str) -> None:
-    """The flagged passages of one document in reading order."""
+    """The flagged passages of one document in reading order, a page of passages at a time."""
     doc = store.document(doc_id)
     flags = store.flags(doc_id)
     passages = store.passages(doc_id)
@@ -185,17 +227,33 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
         st.caption(f"Scanned: page(s) {meta['ocr_pages']} read by OCR, mean word confidence {meta['ocr_confidence']}%")
     if "needs_ocr" in meta:
         st.warning(f"Text missing, these pages need OCR: {meta['needs_ocr']}")
-    if flags:
-        st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
-    else:
+    if not flags:
         st.info("No passage in this document reached a risk factor's threshold.")
         return
+    st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
     by_passage: dict[str, list[dict[str, Any]]] = {}
     for f in flags:
         by_passage.setdefault(f["passage_id"], []).append(f)
-    for p in passages:  # reading order
-        if p.id in by_passage:
-            render_passage(store, fw, doc, p, by_passage[p.id])
+    flagged = [p for p in passages if p.id in by_passage]  # reading order
+    order = [f["id"] for p in flagged for f in by_passage[p.id]]
+    st.session_state["flag_order"] = order
+    decided = {f["id"] for f in flags if f["review"] is not None}
+    current = st.session_state.get("current_flag")
+    if current not in order:  # a newly opened document starts at its first undecided flag
+        current = next((fid for fid in order if fid not in decided), order[0])
+    st.session_state["current_flag"] = current
+    pages = -(-len(flagged) // PASSAGES_PER_PAGE)
+    where = {f["id"]: i for i, p in enumerate(flagged) for f in by_passage[p.id]}
+    at = where[current] // PASSAGES_PER_PAGE + 1
+    top = st.columns([4, 1], vertical_alignment="bottom")
+    # Keyed on the current flag's page, so moving the cursor past a page turns to the next one.
+    page = top[0].number_input(f"Flagged passages: page (of {pages}, {PASSAGES_PER_PAGE} passages each)", 1,
+                               pages, at, key=f"ppage-{doc_id}-{at}") if pages > 1 else 1
+    top[1].button("Next flag", key="next-flag", on_click=step_flag, args=(current,), use_container_width=True,
+                  help="Keyboard: N", disabled=current == order[-1], icon=":material/arrow_downward:")
+    shortcuts(current if page == at else None)
+    for p in flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]:
+        render_passage(store, fw, doc, p, by_passage[p.id], current)
 
 
 def open_document(doc_id: str) -> None:
@@ -247,13 +305,17 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
     return [done[up.file_id] for up in uploads if up.file_id in done]
 
 
+def risk_badge(risk: float) -> str:
+    colour = "#c0392b" if risk >= 0.75 else "#e67e22" if risk >= 0.5 else "#7f8c8d"
+    return (f'<span title="document risk" style="display:inline-block;min-width:3em;text-align:center;'
+            f'padding:1px 6px;border-radius:10px;background:{colour};color:white;font-weight:600">{risk:.2f}</span>')
+
+
 def inbox_filter(store: Store) -> queue.QueueFilter:
-    rows = store.queue_rows()
-    countries = sorted({c for r in rows for c in r["countries"]})
     c1, c2, c3 = st.columns(3)
     text = c1.text_input("Search the text", key="f-text", placeholder="e.g. convoy, Kidal")
     labels = c2.multiselect("Risk factor", LABELS, key="f-labels")
-    country = c3.multiselect("Country", countries, key="f-countries")
+    country = c3.multiselect("Country", store.place_codes(), key="f-countries")
     c4, c5, c6 = st.columns(3)
     state = c4.selectbox("Review state", queue.REVIEW_STATES, key="f-state")
     lo, hi = c5.slider("Risk score", 0.0, 1.0, (0.0, 1.0), step=0.05, key="f-risk")
@@ -274,40 +336,45 @@ def inbox_page() -> None:
             st.switch_page(DOCUMENT)
     f = inbox_filter(store)
     st.session_state["inbox_filter"] = f
-    rows = queue.inbox(store, f)
-    if not rows:
-        st.info("The store is empty. Upload a report above, or run `triage batch FOLDER`." if not store.list_documents()
-                else "No document matches these filters.")
+    page = st.session_state.get("inbox-page", 1)
+    total, rows = queue.inbox_page(store, f, page=page, size=QUEUE_PAGE)
+    if not total:
+        st.info("No document matches these filters." if f != queue.QueueFilter() else
+                "The store is empty. Upload a report above, or run `triage batch FOLDER`.")
         return
-    pages = max(1, -(-len(rows) // QUEUE_PAGE))
-    page = st.number_input(f"{len(rows)} documents, riskiest first · page", 1, pages, 1) if pages > 1 else 1
-    for r in rows[(page - 1) * QUEUE_PAGE: page * QUEUE_PAGE]:
-        a, b = st.columns([6, 1])
-        a.markdown(f"**{r['risk'] or 0:.2f}** · {html.escape(r['title'] or r['source'])}  \n"
+    pages = -(-total // QUEUE_PAGE)
+    if page > pages:  # the filters shrank the list under the page we were on
+        page = st.session_state["inbox-page"] = 1
+        total, rows = queue.inbox_page(store, f, page=1, size=QUEUE_PAGE)
+    st.caption(f"{total} document{'s' if total != 1 else ''}, riskiest first" + (f" · page {page} of {pages}" if pages > 1 else ""))
+    for r in rows:
+        a, b = st.columns([8, 1], vertical_alignment="center")
+        factors = ", ".join(sorted(r["labels"], key=lambda lab: int(lab[2:]))[:6])
+        a.markdown(f"{risk_badge(r['risk'] or 0.0)} **{html.escape(r['title'] or r['source'])}**  \n"
                    f"<span style='color:#666;font-size:0.85em'>{html.escape(r['source'])} · {r['date']} · "
-                   f"{r['flags']} flags, {r['reviewed']} reviewed · {', '.join(sorted(r['labels'], key=lambda lab: int(lab[2:]))[:6])}"
+                   f"{r['flags']} flags, {r['reviewed']} reviewed · {factors}"
                    f"{' · ' + ', '.join(r['countries']) if r['countries'] else ''}</span>", unsafe_allow_html=True)
-        if b.button("Open", key=f"open-{r['id']}"):
+        if b.button("Open", key=f"open-{r['id']}", use_container_width=True):
             open_document(r["id"])
             st.switch_page(DOCUMENT)
+    if pages > 1:
+        st.number_input("Go to page", 1, pages, key="inbox-page")
 
 
 def document_page() -> None:
     _, fw, store, _ = guard("reviewer")
-    docs = store.list_documents()
-    if not docs:
-        st.info("The store is empty. Upload a report in the Inbox.")
-        return
-    ids = [d["id"] for d in docs]
     wanted = st.session_state.get("doc_id") or st.query_params.get("doc")
-    names = {d["id"]: f"{d['risk'] or 0:.2f} · {d['title'] or d['source']} ({d['flags']} flags, {d['reviewed']} "
-                      "reviewed)" for d in docs}
-    doc_id = st.selectbox("Document", ids, index=ids.index(wanted) if wanted in ids else 0,
-                          format_func=names.__getitem__)
-    if doc_id != wanted:
-        open_document(doc_id)
+    if not wanted or not store.has_document(wanted):
+        _, first = queue.inbox_page(store, st.session_state.get("inbox_filter", queue.QueueFilter()), size=1)
+        if not first:
+            st.info("The store is empty. Upload a report in the Inbox.")
+            return
+        wanted = first[0]["id"]
+    open_document(wanted)
+    if st.button("Back to the Inbox", icon=":material/arrow_back:"):
+        st.switch_page(PAGES["reviewer"][0])
     try:
-        render_document(store, fw, doc_id)
+        render_document(store, fw, wanted)
     except TriageError as exc:
         st.error(str(exc))
 
@@ -389,52 +456,104 @@ def exports_page() -> None:
     store.log(user.name, "export-view", detail=f"{len(rows)} passages, redact={redact}")
 
 
+def held_out(card: dict[str, Any]) -> dict[str, float | None]:
+    """A card's figures on the frozen test split (None where the card has none)."""
+    t = card.get("frozen_test", {})
+    at = t.get("at_thresholds", {})
+    return {"macro-F1": at.get("macro_f1"), "macro precision": at.get("macro_precision"),
+            "macro recall": at.get("macro_recall"), "calibration error (ECE)": t.get("ece")}
+
+
+def run_training(config: Config, store: Store) -> tuple[str, dict[str, Any]]:
+    """Train with the reviews so far, showing a progress bar. Training runs in a worker thread (it cannot
+    report its own progress), so the bar advances against the active model's training time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from training.reviews import review_examples
+    from training.train import load_corpus, load_test_ids, train
+
+    from triage.registry import read_card
+
+    test_ids = load_test_ids(config.corpus_dir)
+    extra = review_examples(store, exclude_texts=[r["text"] for r in load_corpus(config.corpus_dir)
+                                                  if r["id"] in test_ids])
+    try:
+        expected = float(read_card(config.models_dir).get("train_seconds") or 60) * 1.5 + 5
+    except TriageError:
+        expected = 120.0
+    lines: list[str] = []
+    bar = st.progress(0.0, text=f"Training with {len(extra)} reviewed passages...")
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(train, config, extra=extra, log=lambda *a: lines.append(" ".join(map(str, a))))
+        while not job.done():
+            elapsed = time.monotonic() - started
+            bar.progress(min(elapsed / expected, 0.95), text=f"{lines[-1] if lines else 'Training'} "
+                                                            f"({elapsed:.0f} s)")
+            time.sleep(0.5)
+        version, card = job.result()  # re-raises a training error here, in the script thread
+    bar.progress(1.0, text=lines[-1] if lines else f"Registered {version}")
+    return version, card
+
+
 def models_page() -> None:
-    from triage.registry import read_card, read_registry, set_active
+    from triage.registry import read_card, read_registry, regressions, set_active
 
     config, _, store, user = guard("analyst")
     st.title("Models")
     reg = read_registry(config.models_dir)
     if not reg["versions"]:
-        st.info("No trained model yet.")
-    else:
-        versions = list(reg["versions"])
-        st.markdown(f"Active model: **{reg['active']}**")
-        card = read_card(config.models_dir, reg["active"])
-        st.caption(f"{card.get('approach', '')} · created {card.get('created', '?')} · "
-                   f"{card['data']['train_passages']} training passages")
-        other = st.selectbox("Compare with", ["none", *[v for v in versions if v != reg["active"]]])
-        st.altair_chart(trends.metrics_chart(card, read_card(config.models_dir, other) if other != "none" else None),
-                        use_container_width=True)
-        a, b = st.columns(2)
-        target = a.selectbox("Version", versions, index=versions.index(reg["active"]))
-        if a.button("Promote", disabled=target == reg["active"]):
+        st.info("No trained model yet: run `triage train`.")
+        return
+    versions = list(reg["versions"])
+    active = read_card(config.models_dir, reg["active"])
+    st.markdown(f"Active model: **{reg['active']}**")
+    st.caption(f"{active.get('approach', '')} · created {active.get('created', '?')} · "
+               f"{active['data']['train_passages']} training passages "
+               f"({active['data'].get('from_reviews', 0)} from reviews)")
+    if trained := st.session_state.pop("just-trained", None):  # show the new version beside the active one
+        st.session_state["compare-with"] = trained
+    other = st.selectbox("Compare with", ["none", *[v for v in reversed(versions) if v != reg["active"]]],
+                         key="compare-with")
+    other_card = read_card(config.models_dir, other) if other != "none" else None
+    st.altair_chart(trends.metrics_chart(active, other_card), use_container_width=True)
+    if other_card is not None:
+        st.markdown("**Held-out test split** (never trained on)")
+        st.dataframe([{"figure": k, f"{reg['active']} (active)": v, other: held_out(other_card)[k]}
+                      for k, v in held_out(active).items()], hide_index=True, use_container_width=False)
+        worse = regressions(other_card, active)
+        if worse:
+            st.warning(f"{other} is worse than the active model on: " + "; ".join(worse))
+        force = st.checkbox("Promote even though it is worse", key="force-promote") if worse else False
+        if st.button(f"Promote {other}", type="primary", disabled=bool(worse) and not force):
             auth.require(signed_in(store), "analyst")
-            set_active(config.models_dir, target)
-            store.log(user.name, "model-promote", target=target)
+            set_active(config.models_dir, other, note=("forced despite: " + "; ".join(worse)) if worse else "")
+            store.log(user.name, "model-promote", target=other, detail="forced" if worse else "")
             load_pipeline.clear()
             st.rerun()
-        if b.button("Roll back to the previous model"):
-            auth.require(signed_in(store), "analyst")
-            promoted = [h["version"] for h in reg["history"] if h["action"] in ("promote", "rollback")]
-            previous = [v for v in reversed(promoted) if v != reg["active"]]
-            if previous:
-                set_active(config.models_dir, previous[0], action="rollback")
-                store.log(user.name, "model-rollback", target=previous[0])
-                load_pipeline.clear()
-                st.rerun()
-            st.warning("There is no earlier active model to roll back to.")
-    st.subheader("Retrain")
-    st.caption("Trains on corpus/ plus nothing else, chooses thresholds by cross-validation and registers a new "
-               "version (not made active: promote it above after comparing).")
-    if st.button("Retrain now"):
-        from training.train import train
-
+    if st.button("Roll back to the previous model"):
         auth.require(signed_in(store), "analyst")
-        with st.status("Training...", expanded=True) as status:
-            version, _ = train(config, log=lambda *a: st.write(" ".join(map(str, a))))
-            status.update(label=f"Registered {version}", state="complete")
+        promoted = [h["version"] for h in reg["history"] if h["action"] in ("promote", "rollback")]
+        previous = [v for v in reversed(promoted) if v != reg["active"]]
+        if previous:
+            set_active(config.models_dir, previous[0], action="rollback")
+            store.log(user.name, "model-rollback", target=previous[0])
+            load_pipeline.clear()
+            st.rerun()
+        st.warning("There is no earlier active model to roll back to.")
+    st.subheader("Retrain")
+    st.caption("Trains on corpus/ plus every reviewed passage so far, chooses thresholds by cross-validation and "
+               "registers a new version. It is not made active: compare it above, then promote it.")
+    if st.button("Retrain now"):
+        auth.require(signed_in(store), "analyst")
+        try:
+            version, _ = run_training(config, store)
+        except TriageError as exc:
+            st.error(str(exc))
+            st.stop()
         store.log(user.name, "model-train", target=version)
+        st.session_state["just-trained"] = version
+        st.rerun()
 
 
 def audit_page() -> None:

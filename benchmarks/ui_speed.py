@@ -5,7 +5,10 @@
 2. Upload: a 30-page two-column PDF, from choosing the file to its flags drawn on the Document page, after the
    models are loaded by a warm-up upload (target <= 3 s).
 
-Usage: .venv/bin/python benchmarks/ui_speed.py [--docs 10000] [--pages 30]
+With --profile it also profiles, in this process, the library calls behind the two pages (the inbox query and
+the pipeline on the long report) and prints where their time goes.
+
+Usage: .venv/bin/python benchmarks/ui_speed.py [--docs 10000] [--pages 30] [--profile]
 Needs reportlab (dev extra), playwright and Debian's /usr/bin/chromium.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import os
 import sys
 import tempfile
 import time
@@ -56,11 +60,31 @@ def long_report(path: Path, pages: int) -> None:
     make_pdf(path, specs)
 
 
+def profile(db: Path, pipe: Pipeline, pdf: Path) -> None:
+    """cProfile of what the two timed pages call, top functions by own time."""
+    import cProfile
+    import pstats
+
+    from triage import queue
+
+    with open_store(db) as store:
+        queue.date_documents(store)  # once per document, at first sight; not part of a page view
+        for name, call in (("inbox page", lambda: queue.inbox_page(store, size=50)),
+                           ("pipeline on the long report", lambda: pipe.process_file(pdf))):
+            prof = cProfile.Profile()
+            t0 = time.perf_counter()
+            prof.runcall(call)
+            print(f"-- {name}: {time.perf_counter() - t0:.2f} s")
+            pstats.Stats(prof).sort_stats("tottime").print_stats(8)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--docs", type=int, default=10_000)
     ap.add_argument("--pages", type=int, default=30)
+    ap.add_argument("--profile", action="store_true", help="also profile the inbox query and the pipeline")
     args = ap.parse_args()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
     from playwright.sync_api import expect, sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix="ui-speed-"))
@@ -79,7 +103,9 @@ def main() -> None:
     warm = tmp / "warm-up.pdf"
     long_report(warm, 1)
 
-    app = App({**__import__("os").environ, "TRIAGE_DB": str(db)})
+    if args.profile:
+        profile(db, pipe, pdf)
+    app = App({**os.environ, "TRIAGE_DB": str(db)})
     app.start()
     try:
         with sync_playwright() as pw:

@@ -55,6 +55,7 @@ class App:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.env, self.port, self.proc = env, _free_port(), None  # type: ignore[var-annotated]
+        self.db = Path(env.get("TRIAGE_DB", ""))
 
     @property
     def url(self) -> str:
@@ -64,7 +65,7 @@ class App:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
+             "--server.fileWatcherType", "none", "--client.toolbarMode", "viewer"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -100,7 +101,21 @@ def _sign_in(page, url: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("User name").fill("amina")
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as").wait_for(timeout=30_000)
+    page.get_by_text("Signed in as").wait_for(timeout=120_000)
+
+
+def _press_until(page, key: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Press `key` until `text` shows (the shortcut listener arrives in a component a moment after the page)."""
+    from playwright.sync_api import expect
+
+    for _ in range(10):
+        page.locator("body").press(key)
+        try:
+            expect(page.get_by_text(text)).to_be_visible(timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"pressing {key!r} never showed {text!r}")
 
 
 def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -115,12 +130,13 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app.url)
-        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=180_000)  # first run imports everything
         shot(page, "1-sign-in")
         _sign_in(page, app.url)
 
         page.locator("input[type=file]").set_input_files(str(pdf))
         expect(page.get_by_text("mali-flash-update.pdf:")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Mali: Flash Update No. 3").first).to_be_visible(timeout=60_000)  # its inbox row
         shot(page, "2-uploaded")
         page.get_by_role("button", name="Open the new report").click()
         expect(page.get_by_text("Page 1").first).to_be_visible(timeout=30_000)
@@ -130,17 +146,27 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         assert "Threats to humanitarian" in page.content()
         shot(page, "3-document")
 
-        page.get_by_role("button", name="Accept").first.click()
-        expect(page.get_by_text("Saved: accept")).to_be_visible(timeout=30_000)
-        page.get_by_role("button", name="Reject").nth(1).click()
-        expect(page.get_by_text("Saved: reject")).to_be_visible(timeout=30_000)
+        # Keyboard only: A accepts the current flag, which moves the cursor on; R rejects the next one.
+        expect(page.get_by_text("current flag")).to_have_count(1)
+        _press_until(page, "a", "Saved: accept")
+        _press_until(page, "r", "Saved: reject")
+        note = page.get_by_placeholder("optional note").last
+        note.focus()  # typing a note must not decide anything
+        page.keyboard.press("a")
+        page.wait_for_timeout(1500)
+        note.fill("")
+        with open_store(app.db) as store:
+            decided = [(r.decision, r.reviewer) for r in store.reviews()]
+            assert len({r.flag_id for r in store.reviews()}) == 2
+        assert decided == [("accept", "amina"), ("reject", "amina")]
+        page.get_by_text("Accepted").first.scroll_into_view_if_needed()
         shot(page, "4-decided")
 
         app.stop()
         app.start()
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         _sign_in(page, app.url)
-        page.get_by_role("button", name="Open").first.click()
+        page.get_by_role("button", name="Open", exact=True).first.click()  # not a filter's "Open" toggle
         expect(page.get_by_text("Accepted").first).to_be_visible(timeout=30_000)
         assert page.get_by_text("by amina at").count() == 2
         expect(page.get_by_text("Rejected").first).to_be_visible()

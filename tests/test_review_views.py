@@ -61,6 +61,22 @@ def test_inbox_filters(store) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.slow
+def test_the_inbox_is_paged_in_the_store_and_flags_carry_their_latest_review(store) -> None:  # type: ignore[no-untyped-def]
+    assert [(t, [r["source"] for r in rows]) for t, rows in
+            (queue.inbox_page(store, size=1, page=n) for n in (1, 2, 3))] == \
+        [(2, ["mali.txt"]), (2, ["nepal.txt"]), (2, [])]
+    assert store.place_codes() == ["ML", "NP"]
+    mali = queue.inbox(store)[0]["id"]
+    first, *rest = store.flags(mali)
+    store.add_review(first["id"], "accept", "amina")
+    store.add_review(first["id"], "reject", "olu", note="second look")
+    flags = {f["id"]: f["review"] for f in store.flags(mali)}
+    assert flags[first["id"]] == store.latest_review(first["id"]) and flags[first["id"]].reviewer == "olu"
+    assert all(flags[f["id"]] is None for f in rest)
+    assert queue.inbox_page(store, queue.QueueFilter(review_state="partly reviewed"), size=5)[0] == (1 if rest else 0)
+
+
+@pytest.mark.slow
 def test_review_queues(store) -> None:  # type: ignore[no-untyped-def]
     rows = queue.most_uncertain(store, 50)
     margins = [abs(r["margin"]) for r in rows]

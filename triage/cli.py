@@ -397,6 +397,7 @@ def ui(
     env = {**os.environ, "TRIAGE_DB": cfg.db if is_postgres_url(cfg.db) else str(Path(cfg.db).resolve())}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
+           "--client.toolbarMode", "viewer",  # no developer menu or "Deploy" button for reviewers
            # With no address Streamlit looks up this machine's public IP (checkip.amazonaws.com) and
            # probes 8.8.8.8 to print "Network URL"s: outward traffic the privacy test caught.
            "--server.address", address]

@@ -65,26 +65,36 @@ def _state(row: dict[str, Any]) -> str:
     return "fully reviewed" if row["reviewed"] >= row["flags"] else "partly reviewed"
 
 
-def inbox(store: Store, f: QueueFilter = QueueFilter()) -> list[dict[str, Any]]:
-    """Documents matching `f`, riskiest first, each with `date` and `state` added."""
-    hits = store.search_documents(f.text.strip()) if f.text.strip() else None
-    out = []
-    for row in store.queue_rows():
-        row["date"] = document_date(row["creation_date"], row["added_at"], row["head"])
+def date_documents(store: Store) -> int:
+    """Work out and store the filing date of every document that has none yet; returns how many.
+    Done once per document, so the inbox can filter and show dates without reading every text."""
+    dates = {r["id"]: document_date(r["creation_date"], r["added_at"], r["head"]).isoformat()
+             for r in store.undated_documents()}
+    store.set_document_dates(dates)
+    return len(dates)
+
+
+def inbox_page(store: Store, f: QueueFilter = QueueFilter(), *, page: int = 1,
+               size: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """(how many documents match `f`, the `page`-th `size` of them riskiest first), each with `date` and
+    `state`. All matches when `size` is None. Filtering, ranking and paging happen in SQL."""
+    date_documents(store)
+    total, rows = store.queue_page(
+        labels=f.labels, countries=f.countries, review_state=f.review_state, min_risk=f.min_risk,
+        max_risk=f.max_risk, text=f.text.strip(),
+        date_from=f.date_from.isoformat() if f.date_from else None,
+        date_to=f.date_to.isoformat() if f.date_to else None,
+        limit=size, offset=(page - 1) * size if size else 0,
+    )
+    for row in rows:
+        row["date"] = date.fromisoformat(row["date"])
         row["state"] = _state(row)
-        risk = row["risk"] or 0.0
-        if (
-            (hits is not None and row["id"] not in hits)
-            or (f.labels and not set(f.labels) & set(row["labels"]))
-            or (f.countries and not set(f.countries) & set(row["countries"]))
-            or (f.date_from and row["date"] < f.date_from)
-            or (f.date_to and row["date"] > f.date_to)
-            or (f.review_state != "any" and row["state"] != f.review_state)
-            or not (f.min_risk <= risk <= f.max_risk)
-        ):
-            continue
-        out.append(row)
-    return out
+    return total, rows
+
+
+def inbox(store: Store, f: QueueFilter = QueueFilter()) -> list[dict[str, Any]]:
+    """Every document matching `f`, riskiest first, each with `date` and `state` added."""
+    return inbox_page(store, f)[1]
 
 
 def most_uncertain(store: Store, n: int = 20) -> list[dict[str, Any]]:
