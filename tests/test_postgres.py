@@ -83,7 +83,7 @@ def _fill(store: Any) -> dict[str, Any]:
         "passage_rows": store.passage_rows(), "flagged_rows": store.passage_rows(flagged_only=True, doc_ids=["a" * 64]),
         "reviewed": store.reviewed_passages(),
         "uncertain": store.uncertain_passages({lab: 0.3 for lab in ("RF1", "RF14")}, 5),
-        "queue": store.queue_rows(), "search": store.search_documents("KIDAL"), "none": store.search_documents("50%"),
+        "queue": store.queue_page(), "queue_filtered": store.queue_page(labels=("RF1",), min_risk=0.1, limit=1), "search": store.search_documents("KIDAL"), "none": store.search_documents("50%"),
         "flag_rows": store.flag_rows(), "unflagged": store.unflagged_passages(5), "versions": store.stored_versions(),
         "user": store.user("olu"), "users": store.users(), "audit": store.audit_log(), "source": store.source_bytes("a" * 64),
         "failures": store.failures(), "all_failures": store.failures(unresolved_only=False),

@@ -78,6 +78,15 @@ def postgres_schema(sqlite_ddl: str) -> str:
         # Last column, so positional `INSERT INTO t VALUES (...)` leaves it to its default.
         ddl = re.sub(rf"(CREATE TABLE IF NOT EXISTS {table} \(.*?)\n\);", r"\1,\n    rowid BIGINT GENERATED ALWAYS AS IDENTITY\n);",
                      ddl, count=1, flags=re.S)
+    # SQLite's append-only triggers on the audit trail, as one PostgreSQL trigger function. INSERT OR REPLACE
+    # becomes an upsert here, which is an UPDATE, so the same trigger refuses it.
+    ddl = re.sub(r"CREATE TRIGGER IF NOT EXISTS \w+ .*?\bEND;\n", "", ddl, flags=re.S)
+    ddl += (
+        "\nCREATE OR REPLACE FUNCTION triage_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$"
+        " BEGIN RAISE EXCEPTION 'the audit trail is append-only: lines cannot be changed or deleted'; END $f$;\n"
+        "CREATE OR REPLACE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON audit"
+        " FOR EACH ROW EXECUTE FUNCTION triage_audit_append_only();\n"
+    )
     return ddl + (
         "\nCREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE"
         " AS 'SELECT strpos($1, $2)';\n"
@@ -93,6 +102,7 @@ def _identity_tables(sqlite_ddl: str) -> frozenset[str]:
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
 _INSERT_OR = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+(\w+)\s*(?:\(([^)]*)\))?", re.I)
 _INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)", re.I)
+_HINT = re.compile(r"\s+INDEXED BY \w+")
 
 
 @lru_cache(maxsize=1024)
@@ -233,6 +243,9 @@ class PgConnection:
     def _translate(self, sql: str) -> tuple[str, bool]:
         """(PostgreSQL text, whether to add RETURNING id) for one SQLite statement."""
         text = _marks(sql)
+        if " INDEXED BY " in text:
+            # SQLite planner hints ("CROSS JOIN t INDEXED BY i" fixes the join order); PostgreSQL plans alone.
+            text = _HINT.sub("", text).replace("CROSS JOIN", "JOIN")
         m = _INSERT_OR.match(text)
         if m:
             verb, table, cols = m.group(1).upper(), m.group(2), m.group(3)

@@ -159,6 +159,8 @@ class Store:
 
             self.conn = connect_postgres(self.path, _SCHEMA, SCHEMA_VERSION)
             self.dialect, self.path = POSTGRES, redact_url(self.path)
+            for table, column, definition in _ADDED_COLUMNS:
+                self.conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {definition}")
             return
         try:
             self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -681,7 +683,7 @@ class Store:
         # Rank through the covering index first, then read only the chosen page's rows.
         ids = [r[0] for r in self.conn.execute(
             f"SELECT d.id FROM documents d WHERE {cond} ORDER BY d.risk DESC, d.added_at DESC LIMIT ? OFFSET ?",
-            [*args, -1 if limit is None else limit, offset])]
+            [*args, 2**62 if limit is None else limit, offset])]  # "no limit" that PostgreSQL accepts too
         if not ids:
             return total, []
         rows: dict[str, dict[str, Any]] = {}
