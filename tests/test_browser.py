@@ -166,7 +166,11 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         app.start()
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         _sign_in(page, app.url)
-        page.get_by_role("button", name="Open", exact=True).first.click()  # not a filter's "Open" toggle
+        # The inbox row's own button (Streamlit marks keyed widgets with st-key-<key>); a filter's dropdown
+        # toggle is also a button called "Open", and clicking it opened the filter instead.
+        row_open = page.locator("[class*='st-key-open-'] button").first
+        expect(row_open).to_be_visible(timeout=60_000)
+        row_open.click()
         expect(page.get_by_text("Accepted").first).to_be_visible(timeout=30_000)
         assert page.get_by_text("by amina at").count() == 2
         expect(page.get_by_text("Rejected").first).to_be_visible()
