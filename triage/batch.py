@@ -313,7 +313,7 @@ class _Run:
                 self.progress.total -= 1
                 self.on_progress(self.progress)
 
-    def _sort(self, item: InputItem, known: dict[str, dict[str, Any]], stored: dict[str, str],
+    def _sort(self, item: InputItem, data: bytes | None, known: dict[str, dict[str, Any]], stored: dict[str, str],
               seen: set[str]) -> Task | None:
         self.counts["inputs"] += 1
         self.progress.current = item.name
@@ -324,7 +324,7 @@ class _Run:
             else:
                 self._fail(item.name, key, "refused", item.refusal)
             return None
-        data = item.read_bytes()
+        assert data is not None  # only a refused item comes without bytes
         key = hashlib.sha256(data).hexdigest()
         self.origins[key] = item.origin
         if key in seen:
@@ -350,19 +350,20 @@ class _Run:
 
         An attachment's origin runs through its e-mail as a member's runs through its archive, so
         --retry-failed finds the e-mail again with `_archive_of`."""
-        task = self._sort(item, known, stored, seen)
+        data = None if item.refusal else item.read_bytes()  # read once: hashed, sent, and searched for attachments
+        task = self._sort(item, data, known, stored, seen)
         if task is not None:
             self.pending[task.key] = task.data
             yield task
-        if item.refusal:
+        if data is None:
             return
-        data = task.data if task is not None else item.read_bytes()
         for attachment in list_attachments(data, item.name):
             self.progress.total += 1
             origin = f"{item.origin}/{attachment.source.removeprefix(item.name + '/')}"
             sub = InputItem(attachment.source, origin, _constant(attachment.data or b""),
                             refusal="" if attachment.data is not None else f"{attachment.source} {attachment.error}")
-            task = self._sort(sub, known, stored, seen)  # forwarded messages' attachments are listed already
+            # Forwarded messages' attachments are listed already, so no attachment is opened again here.
+            task = self._sort(sub, attachment.data, known, stored, seen)
             if task is not None:
                 self.pending[task.key] = task.data
                 yield task
