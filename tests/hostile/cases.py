@@ -34,7 +34,12 @@ def raw_pdf(*, content: bytes | None = None, extra_catalog: str = "", extra_obje
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *extra_objects,
     ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    return _serialise(objs, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+
+
+def _serialise(objs: list[bytes], header: bytes) -> bytes:
+    """Numbered objects (the first is the catalog), a cross-reference table and a trailer after `header`."""
+    out = bytearray(header)
     offsets = []
     for n, body in enumerate(objs, 1):
         offsets.append(len(out))
@@ -96,16 +101,7 @@ def many_pages(n: int) -> bytes:
                     "/Resources << /Font << /F1 3 0 R >> >> >>".encode())
         kids.append(f"{len(objs)} 0 R")
     objs[1] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {n} >>".encode()
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for k, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{k} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return _serialise(objs, b"%PDF-1.7\n")
 
 
 @dataclass(frozen=True)
