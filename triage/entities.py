@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import spacy
+from thinc.api import use_ops
 
 from .config import ENTITY_LABELS, SPACY_FALLBACKS
 from .errors import ModelNotFoundError
@@ -16,6 +17,12 @@ from .types import Entity, Passage
 
 if TYPE_CHECKING:
     from spacy.language import Language
+
+# thinc multiplies matrices with its bundled BLIS by default; on this project's 2-core EPYC machine that
+# kernel ran at 20 GFLOPS where numpy's OpenBLAS ran at 70 on one thread, and the NER's tok2vec spends
+# over a third of its time there. Same arithmetic, same entities (tests/test_entities.py checks), NER
+# about 1.6x faster (benchmarks/batch_speed.py).
+_OPS = {"use_blis": False}
 
 # Only the NER component is needed: en_core_web_sm's ner carries its own tok2vec, so the tagger,
 # parser and lemmatizer can stay unloaded (same entities, about half the time).
@@ -39,7 +46,8 @@ def load_nlp(name: str = "en_core_web_sm", fallbacks: tuple[str, ...] = SPACY_FA
             continue
         tried.append(candidate)
         try:
-            nlp = spacy.load(candidate, exclude=list(_UNNEEDED))
+            with use_ops("numpy", **_OPS):  # models take the current ops when they are built
+                nlp = spacy.load(candidate, exclude=list(_UNNEEDED))
         except OSError:
             continue
         # Before ner, so the model keeps these spans and predicts around them.
