@@ -21,7 +21,7 @@ from triage.config import Config, load_config
 from triage.errors import PermissionDeniedError, ReviewConflictError, TriageError
 from triage.framework import LABELS, Framework, load_framework
 from triage.extract import extract_document, extract_with_attachments
-from triage.pipeline import Pipeline, ScanResult
+from triage.pipeline import Pipeline, ScanResult, tag_stored
 from triage.render import chip_html, highlight_html
 from triage.store import Store, open_store
 from triage.types import Cue, Document
@@ -436,7 +436,7 @@ def trends_page() -> None:
 def exports_page() -> None:
     from triage.export import export_bytes, export_rows
 
-    _, _, store, user = guard("reviewer")
+    config, _, store, user = guard("reviewer")
     st.title("Exports")
     f = st.session_state.get("inbox_filter", queue.QueueFilter())
     ids = [r["id"] for r in queue.inbox(store, f)]
@@ -446,6 +446,12 @@ def exports_page() -> None:
     if not ids:
         st.info("Nothing to export.")
         return
+    if untagged := len(store.untagged_passages(flagged_only=flagged, doc_ids=ids)):
+        # Batch runs leave unflagged passages to the gazetteer; an export shows (or withholds) every name.
+        bar = st.progress(0.0, text=f"Tagging entities in {untagged} unflagged passages...")
+        tag_stored(store, load_pipeline(config).nlp, config.entity_labels, flagged_only=flagged, doc_ids=ids,
+                   progress=lambda done, total: bar.progress(done / total, text=f"Tagged {done} of {total} passages"))
+        bar.empty()
     rows = export_rows(store, flagged_only=flagged, doc_ids=ids, redact_people=redact)
     st.caption(f"{len(rows)} passages")
     mime = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -163,9 +163,18 @@ def test_a_new_model_only_reclassifies_stored_documents(local_run, tmp_path) -> 
         store.add_review(flag, "accept", "amina")
     report = run_batch([inbox], cfg2, BatchOptions(workers=2))
     assert report["counts"]["reclassified"] == good and report["counts"]["stored"] == 0
-    assert report["workers"] == {}  # no extraction, no spaCy: stored passages and entities were reused
+    assert report["workers"] == {}  # no extraction: stored passages and entities were reused
     after = _rows(str(db))
-    assert after["passages"] == before["passages"] and after["entities"] == before["entities"]
+    untagged = {r[0] for r in before["passages"] if r[-1] == 0}
+    assert untagged  # the first run left its unflagged passages to the gazetteer (entity_scope "flagged")
+    assert [r[:-1] for r in after["passages"]] == [r[:-1] for r in before["passages"]]
+    # A threshold of 0 flags every passage, so those the NER skipped have had it now...
+    assert all(r[-1] == 1 for r in after["passages"])
+    assert {r[0] for r in after["entities"]} - {r[0] for r in before["entities"]}
+    # ...and the entities of passages tagged before are reused exactly.
+    def tagged_before(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+        return [r for r in rows if r[0] not in untagged]
+    assert tagged_before(after["entities"]) == tagged_before(before["entities"])
     assert {r[1] for r in after["predictions"]} == {v2}
     assert len(after["flags"]) == len(after["passages"]) * 14  # every label over a threshold of 0
     with open_store(db) as store:

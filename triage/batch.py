@@ -206,7 +206,8 @@ def run_batch(
     lock = None if is_postgres_url(config.db) else _Lock(config.db, wait=options.wait)
     try:
         model = load_model(config.models_dir)
-        reclassifier = Pipeline(config, model, None)  # classification only: no spaCy in the runner
+        # Classification only: spaCy loads in the runner only if a new model flags passages that never had the NER.
+        reclassifier = Pipeline(config, model, None)
         with open_store(config.db) as store:
             return _Run(store, config, options, reclassifier, on_progress).execute(list(paths))
     finally:
@@ -375,7 +376,8 @@ class _Run:
 
     def _reclassify(self, doc_id: str) -> None:
         t0 = time.monotonic()
-        result = self.pipe.reclassify(self.store.document(doc_id), self.store.passages(doc_id))
+        result = self.pipe.reclassify(self.store.document(doc_id), self.store.passages(doc_id),
+                                     self.store.untagged_ids(doc_id))
         self.store.save_result(result)
         self.timing["reclassify_seconds"] += time.monotonic() - t0
         self._skip("reclassified")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -70,7 +71,8 @@ def scan(
     from .framework import load_framework
     from .pipeline import Pipeline
 
-    cfg = _config(config)
+    # One file, read by a person, entities printed for every passage (--json, --all): tag them all.
+    cfg = dataclasses.replace(_config(config), entity_scope="all")
     check_input_file(file, max_mb=cfg.max_file_mb)  # before loading models: refuse at once
     pipe = Pipeline.load(cfg)
     doc, attachments = extract_with_attachments(file, ocr_settings=cfg.ocr_settings)
@@ -343,9 +345,26 @@ def export(
 
     cfg = _config(None, db)
     with open_store(cfg.db) as store:
+        _finish_entities(store, cfg, flagged_only=flagged_only)
         rows = export_rows(store, flagged_only=flagged_only, redact_people=redact_people)
     write_export(rows, out, fmt)
     typer.echo(f"Wrote {len(rows)} passages to {out}")
+
+
+def _finish_entities(store: Any, cfg: Config, *, flagged_only: bool) -> None:
+    """Tag the passages a batch run left to the gazetteer (entity_scope "flagged") before they are exported."""
+    if not store.untagged_passages(flagged_only=flagged_only):
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from .entities import load_nlp
+    from .pipeline import tag_stored
+
+    with Progress(TextColumn("Tagging entities in passages the run did not flag"), BarColumn(),
+                  MofNCompleteColumn(), transient=True) as bar:
+        task = bar.add_task("tag", total=None)
+        tag_stored(store, load_nlp(cfg.spacy_model, cfg.spacy_fallbacks), cfg.entity_labels,
+                   flagged_only=flagged_only, progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
 @app.command()

@@ -58,6 +58,10 @@ class OcrSettings:
             raise ConfigError("tesseract must name the Tesseract command, e.g. 'tesseract' or '/usr/bin/tesseract'")
 # A UI session left idle this long is signed out: an unattended screen should not stay open on source names.
 SESSION_IDLE_MINUTES = 30
+# Where the statistical NER runs. "flagged": on passages a reviewer will read (flagged ones), with the cheap
+# gazetteer on every other passage so country views stay complete; the rest are tagged when an export needs
+# them. "all": every passage up front (slower batch runs: NER was over half of a page's cost).
+ENTITY_SCOPES = ("flagged", "all")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,7 @@ class Config:
     ocr_max_pages: int = OCR_MAX_PAGES
     tesseract: str = "tesseract"
     session_idle_minutes: int = SESSION_IDLE_MINUTES
+    entity_scope: str = "flagged"
 
     def __post_init__(self) -> None:
         if not self.db:
@@ -99,6 +104,8 @@ class Config:
             raise ConfigError(f"max_file_mb must be between 1 and 100000, got {self.max_file_mb}")
         if not 1 <= self.session_idle_minutes <= 24 * 60:
             raise ConfigError(f"session_idle_minutes must be between 1 and 1440, got {self.session_idle_minutes}")
+        if self.entity_scope not in ENTITY_SCOPES:
+            raise ConfigError(f"entity_scope must be one of {', '.join(ENTITY_SCOPES)}, got {self.entity_scope!r}")
         if not self.spacy_model:
             raise ConfigError("spacy_model must name a spaCy pipeline, e.g. 'en_core_web_sm'")
         self.ocr_settings  # noqa: B018 - builds OcrSettings, which checks the ocr* keys

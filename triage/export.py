@@ -66,8 +66,13 @@ def export_rows(
     `redact_people` replaces person names, and (unless `redact_contacts_too` is False) e-mail
     addresses and phone numbers in the text, the entities and the reviewers' notes."""
     contacts = redact_people if redact_contacts_too is None else redact_contacts_too
+    rows = store.passage_rows(flagged_only=flagged_only, doc_ids=doc_ids)
+    if redact_people and (untagged := sum(not r.get("ner", 1) for r in rows)):
+        # Names the NER never looked for cannot be withheld: refuse rather than export them.
+        raise TriageError(f"{untagged} passages have not been through entity tagging, so names in them cannot be "
+                          "withheld; tag them first (triage.pipeline.tag_stored; `triage export` does it itself)")
     out = []
-    for r in store.passage_rows(flagged_only=flagged_only, doc_ids=doc_ids):
+    for r in rows:
         text, ents = r["text"], list(r["entities"])
         if redact_people:
             text, ents = _redact(text, ents)

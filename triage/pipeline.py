@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .classify import RiskModel
 from .config import Config, load_config
@@ -16,6 +16,11 @@ from .flag import document_risk, flag_passages
 from .registry import load_model
 from .segment import split_passages
 from .types import Document, Flag, Passage, Prediction
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,9 @@ class ScanResult:
     flags: tuple[Flag, ...]
     risk: float
     model_version: str
+    # Passages that only had the gazetteer (entity_scope "flagged": nobody reads them entity by entity yet);
+    # the store marks them so an export can finish them before it shows or redacts their names.
+    untagged: frozenset[str] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         """The `triage scan --json` shape (a stable interface: keep its keys)."""
@@ -79,25 +87,49 @@ class Pipeline:
         return cls(config, load_model(config.models_dir, model_version),
                    load_nlp(config.spacy_model, config.spacy_fallbacks))
 
-    def analyse(self, doc: Document) -> ScanResult:
-        """Run every stage after extraction on one document."""
-        passages = split_passages(
+    def analyse(self, doc: Document, *, entity_scope: str | None = None) -> ScanResult:
+        """Run every stage after extraction on one document.
+
+        Classification reads only the text, so it runs first and tells the NER where it is needed."""
+        passages = tuple(split_passages(
             doc, min_chars=self.config.min_passage_chars, max_chars=self.config.max_passage_chars
-        )
-        passages = list(find_entities(passages, self.nlp, labels=self.config.entity_labels))
+        ))
         predictions = self.model.predict([p.id for p in passages], [p.text for p in passages])
         flags = flag_passages(predictions, self.model.thresholds)
-        return ScanResult(doc, tuple(passages), tuple(predictions), tuple(flags),
-                          document_risk(flags), self.model.version)
+        if (entity_scope or self.config.entity_scope) == "all":
+            needed = {p.id for p in passages}
+        else:
+            needed = {f.passage_id for f in flags}
+        gazetteer = {p.id for p in passages} - needed
+        return ScanResult(doc, self._tag(passages, needed, gazetteer), tuple(predictions), tuple(flags),
+                          document_risk(flags), self.model.version, frozenset(gazetteer))
 
-    def reclassify(self, doc: Document, passages: Iterable[Passage]) -> ScanResult:
+    def reclassify(self, doc: Document, passages: Iterable[Passage],
+                   untagged: Iterable[str] = ()) -> ScanResult:
         """Classify and flag already extracted passages (with their entities) under this pipeline's model.
 
-        A new model version only changes classification, so a batch re-run reuses stored extraction."""
+        A new model version only changes classification, so a batch re-run reuses stored extraction; only
+        passages it newly flags that never had the NER (`untagged`) are tagged now."""
         passages = tuple(passages)
         predictions = self.model.predict([p.id for p in passages], [p.text for p in passages])
         flags = flag_passages(predictions, self.model.thresholds)
-        return ScanResult(doc, passages, tuple(predictions), tuple(flags), document_risk(flags), self.model.version)
+        untagged = set(untagged)
+        needed = {f.passage_id for f in flags} & untagged
+        return ScanResult(doc, self._tag(passages, needed, set()), tuple(predictions), tuple(flags),
+                          document_risk(flags), self.model.version, frozenset(untagged - needed))
+
+    def _tag(self, passages: tuple[Passage, ...], needed: set[str], gazetteer: set[str]) -> tuple[Passage, ...]:
+        """Full NER on the passages in `needed`, the gazetteer alone on those in `gazetteer`; the others keep
+        their entities. Reading order is kept."""
+        if not (needed or gazetteer):
+            return passages
+        if self.nlp is None:  # a classify-only pipeline (the batch runner) loads spaCy when first needed
+            self.nlp = load_nlp(self.config.spacy_model, self.config.spacy_fallbacks)
+        labels = self.config.entity_labels
+        done = {p.id: p for p in find_entities([p for p in passages if p.id in needed], self.nlp, labels=labels)}
+        done.update((p.id, p) for p in find_entities([p for p in passages if p.id in gazetteer], self.nlp,
+                                                     labels=labels, gazetteer_only=True))
+        return tuple(done.get(p.id, p) for p in passages)
 
     def process_file(self, path: str | Path, *, data: bytes | None = None, source: str | None = None) -> ScanResult:
         """Extract and analyse one file."""
@@ -110,3 +142,16 @@ class Pipeline:
                 yield path, self.process_file(path)
             except TriageError as exc:
                 yield path, exc
+
+
+def tag_stored(store: Store, nlp: Any, labels: Iterable[str], *, flagged_only: bool = False,
+               doc_ids: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+    """Run the NER on stored passages that had only the gazetteer, within an export's filters; returns how
+    many. Saved a few hundred at a time, so an interrupted export keeps what it tagged."""
+    todo = store.untagged_passages(flagged_only=flagged_only, doc_ids=doc_ids)
+    labels = tuple(labels)
+    for i in range(0, len(todo), 500):
+        store.save_entities(find_entities(todo[i : i + 500], nlp, labels=labels))
+        if progress:
+            progress(min(i + 500, len(todo)), len(todo))
+    return len(todo)

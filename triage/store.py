@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +21,7 @@ from .types import Document, Entity, Passage
 if TYPE_CHECKING:
     from .pipeline import ScanResult
 
-SCHEMA_VERSION = 2  # 2: passages.lang
+SCHEMA_VERSION = 3  # 2: passages.lang; 3: passages.ner
 DECISIONS = ("accept", "reject", "relabel")
 
 _SCHEMA = """
@@ -221,8 +221,9 @@ class Store:
                 [(doc.id, p.number, p.start, p.end, int(p.ocr), int(p.needs_ocr)) for p in doc.pages],
             )
             c.executemany(
-                'INSERT INTO passages (id, doc_id, start, "end", page, text, lang) VALUES (?,?,?,?,?,?,?)',
-                [(p.id, p.doc_id, p.start, p.end, p.page, p.text, p.lang) for p in result.passages],
+                'INSERT INTO passages (id, doc_id, start, "end", page, text, lang, ner) VALUES (?,?,?,?,?,?,?,?)',
+                [(p.id, p.doc_id, p.start, p.end, p.page, p.text, p.lang, int(p.id not in result.untagged))
+                 for p in result.passages],
             )
             c.executemany(
                 "INSERT INTO entities VALUES (?,?,?,?,?,?)",
@@ -377,6 +378,32 @@ class Store:
             Passage(r["doc_id"], r["start"], r["end"], r["page"], r["text"], tuple(ents.get(r["id"], ())), r["lang"])
             for r in self.conn.execute("SELECT * FROM passages WHERE doc_id = ? ORDER BY start", (doc_id,))
         ]
+
+    def untagged_ids(self, doc_id: str) -> set[str]:
+        """A document's passages that have had only the gazetteer, not the NER."""
+        return {r[0] for r in self.conn.execute("SELECT id FROM passages WHERE doc_id = ? AND ner = 0", (doc_id,))}
+
+    def untagged_passages(self, *, flagged_only: bool = False, doc_ids: list[str] | None = None) -> list[Passage]:
+        """Passages an export would show (same filters as `passage_rows`) that have not had the NER."""
+        where, args = ["p.ner = 0"], []
+        if doc_ids is not None:
+            where.append(f"p.doc_id IN ({','.join('?' * len(doc_ids))})")
+            args += doc_ids
+        if flagged_only:
+            where.append("EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id)")
+        return [Passage(r["doc_id"], r["start"], r["end"], r["page"], r["text"], (), r["lang"])
+                for r in self.conn.execute(f"SELECT * FROM passages p WHERE {' AND '.join(where)}", args)]
+
+    def save_entities(self, passages: Iterable[Passage]) -> int:
+        """Replace these passages' entities with the ones they carry (from the NER) and mark them tagged."""
+        passages = list(passages)
+        with self.transaction() as c:
+            for p in passages:
+                c.execute("DELETE FROM entities WHERE passage_id = ?", (p.id,))
+                c.executemany("INSERT INTO entities VALUES (?,?,?,?,?,?)",
+                              [(p.id, e.text, e.label, e.start, e.end, e.norm) for e in p.entities])
+                c.execute("UPDATE passages SET ner = 1 WHERE id = ?", (p.id,))
+        return len(passages)
 
     def flags(self, doc_id: str) -> list[dict[str, Any]]:
         """A document's flags, strongest first, each with its latest review (if any), in one query."""
@@ -747,7 +774,12 @@ class Store:
 
 # Columns added after a table was first shipped: (table, column, definition). A store made by an earlier
 # schema gets them on open (ALTER TABLE ADD COLUMN keeps every row; old rows take the default).
-_ADDED_COLUMNS = (("passages", "lang", "TEXT NOT NULL DEFAULT ''"),)
+_ADDED_COLUMNS = (
+    ("passages", "lang", "TEXT NOT NULL DEFAULT ''"),
+    # 1: the statistical NER ran on the passage; 0: only the gazetteer did (config entity_scope "flagged").
+    # Stores written before this column had the NER everywhere, hence the default.
+    ("passages", "ner", "INTEGER NOT NULL DEFAULT 1"),
+)
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
