@@ -22,7 +22,7 @@ from triage.errors import PermissionDeniedError, ReviewConflictError, TriageErro
 from triage.framework import LABELS, Framework, load_framework
 from triage.extract import extract_document, extract_with_attachments
 from triage.pipeline import Pipeline, ScanResult
-from triage.render import chip_html, highlight_html
+from triage.render import chip_html, highlight_html, plural
 from triage.store import Store, open_store
 from triage.types import Cue, Document
 
@@ -220,8 +220,9 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     reviewed = sum(f["review"] is not None for f in flags)
     st.subheader(doc.title or doc.source)
     language = dict(doc.metadata).get("language", "")
-    st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
-               f"{reviewed} reviewed" + (f" · language: {language}" if language else ""))
+    st.caption(f"{doc.source} · {plural(len(doc.pages), 'page')} · {plural(len(passages), 'passage')} · "
+               f"{plural(len(flags), 'flag')} · {reviewed} reviewed"
+               + (f" · language: {language}" if language else ""))
     meta = dict(doc.metadata)
     if "ocr_pages" in meta:  # OCRed text can hold misread words: say so where the reviewer reads it
         st.caption(f"Scanned: page(s) {meta['ocr_pages']} read by OCR, mean word confidence {meta['ocr_confidence']}%")
@@ -230,7 +231,7 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     if not flags:
         st.info("No passage in this document reached a risk factor's threshold.")
         return
-    st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
+    st.progress(reviewed / len(flags), text=f"{reviewed} of {plural(len(flags), 'flag')} decided")
     by_passage: dict[str, list[dict[str, Any]]] = {}
     for f in flags:
         by_passage.setdefault(f["passage_id"], []).append(f)
@@ -288,7 +289,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
             st.error(f"{up.name}: {exc}")
             continue
         done[up.file_id] = result.document.id
-        st.success(f"{up.name}: {len(result.flags)} flags, risk {result.risk:.2f}")
+        st.success(f"{up.name}: {plural(len(result.flags), 'flag')}, risk {result.risk:.2f}")
         for attachment in attachments:  # an e-mail's attachments are reports of their own
             try:
                 if attachment.data is None:
@@ -299,7 +300,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
             except TriageError as exc:
                 st.error(str(exc))
                 continue
-            st.success(f"{attachment.source}: {len(result.flags)} flags, risk {result.risk:.2f}")
+            st.success(f"{attachment.source}: {plural(len(result.flags), 'flag')}, risk {result.risk:.2f}")
     if bar:
         bar.empty()
     return [done[up.file_id] for up in uploads if up.file_id in done]
@@ -346,13 +347,14 @@ def inbox_page() -> None:
     if page > pages:  # the filters shrank the list under the page we were on
         page = st.session_state["inbox-page"] = 1
         total, rows = queue.inbox_page(store, f, page=1, size=QUEUE_PAGE)
-    st.caption(f"{total} document{'s' if total != 1 else ''}, riskiest first" + (f" · page {page} of {pages}" if pages > 1 else ""))
+    st.caption(f"{plural(total, 'document')}, riskiest first"
+               + (f" · page {page} of {pages}" if pages > 1 else ""))
     for r in rows:
         a, b = st.columns([8, 1], vertical_alignment="center")
         factors = ", ".join(sorted(r["labels"], key=lambda lab: int(lab[2:]))[:6])
         a.markdown(f"{risk_badge(r['risk'] or 0.0)} **{html.escape(r['title'] or r['source'])}**  \n"
                    f"<span style='color:#666;font-size:0.85em'>{html.escape(r['source'])} · {r['date']} · "
-                   f"{r['flags']} flags, {r['reviewed']} reviewed · {factors}"
+                   f"{plural(r['flags'], 'flag')}, {r['reviewed']} reviewed · {factors}"
                    f"{' · ' + ', '.join(r['countries']) if r['countries'] else ''}</span>", unsafe_allow_html=True)
         if b.button("Open", key=f"open-{r['id']}", use_container_width=True):
             open_document(r["id"])
@@ -440,14 +442,15 @@ def exports_page() -> None:
     st.title("Exports")
     f = st.session_state.get("inbox_filter", queue.QueueFilter())
     ids = [r["id"] for r in queue.inbox(store, f)]
-    st.caption(f"The Inbox's current view: {len(ids)} documents. Change the filters there to change the export.")
+    st.caption(f"The Inbox's current view: {plural(len(ids), 'document')}. "
+               "Change the filters there to change the export.")
     flagged = st.checkbox("Flagged passages only", value=True)
     redact = st.checkbox("Withhold people's names", value=False)
     if not ids:
         st.info("Nothing to export.")
         return
     rows = export_rows(store, flagged_only=flagged, doc_ids=ids, redact_people=redact)
-    st.caption(f"{len(rows)} passages")
+    st.caption(plural(len(rows), "passage"))
     mime = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "jsonl": "application/jsonl"}
     for col, fmt in zip(st.columns(3), mime, strict=True):
@@ -482,7 +485,7 @@ def run_training(config: Config, store: Store) -> tuple[str, dict[str, Any]]:
     except TriageError:
         expected = 120.0
     lines: list[str] = []
-    bar = st.progress(0.0, text=f"Training with {len(extra)} reviewed passages...")
+    bar = st.progress(0.0, text=f"Training with {plural(len(extra), 'reviewed passage')}...")
     started = time.monotonic()
     with ThreadPoolExecutor(1) as pool:
         job = pool.submit(train, config, extra=extra, log=lambda *a: lines.append(" ".join(map(str, a))))

@@ -88,6 +88,7 @@ def test_a_reviewer_accepts_a_flag_and_it_is_stored_under_their_name(store_with_
     assert "Inbox" in at.title[0].value and "report.txt" in _text(at)
     at = _goto(at, "document")
     assert not at.exception
+    assert at.caption[0].value.startswith("report.txt · 1 page · ")  # a one-page text, not "1 pages"
     html = " ".join(m.value for m in at.markdown)
     assert "Threats to humanitarian or peacekeeping operations" in html  # the chip names the risk factor
     assert 'class="ent' in html and 'class="cue' in html  # entities and cues highlighted

@@ -39,6 +39,11 @@ def highlight_html(text: str, entities: Iterable[Entity] = (), cues: Iterable[Cu
     return "".join(out)
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`n` and `word`, made plural unless n is 1: plural(1, "page") is "1 page", plural(3, "page") "3 pages"."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def chip_html(label: str, name: str, score: float, *, threshold: float | None = None) -> str:
     """A risk-factor chip: id, short name and score."""
     strength = "#c0392b" if score >= 0.75 else "#e67e22" if score >= 0.5 else "#7f8c8d"
