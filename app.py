@@ -124,6 +124,26 @@ def step_flag(after: str) -> None:
         st.session_state["current_flag"] = order[order.index(after) + 1]
 
 
+def next_flag(db: str, doc_id: str, current: str) -> None:
+    """Button callback (and key N): the next flag of the open document; past its last flag, the next document
+    in the Inbox's order under the Inbox's filters that still has flags to decide, so a queue reads on."""
+    order: list[str] = st.session_state.get("flag_order", [])
+    if order and current != order[-1]:
+        step_flag(current)
+        return
+    with open_store(db) as store:
+        try:
+            auth.require(signed_in(store), "reviewer", action="opening a document")
+            found = queue.next_document(store, st.session_state.get("inbox_filter", queue.QueueFilter()), doc_id)
+        except TriageError as exc:
+            st.session_state["next-msg"] = ("error", str(exc))
+            return
+    if found:
+        open_document(found)  # its first undecided flag becomes current: the old current flag is not in it
+    else:
+        st.session_state["next-msg"] = ("info", "You have reached the end of the inbox")
+
+
 def key_class(key: str) -> str:
     """The CSS class Streamlit gives the container of the widget with this key (same character rule)."""
     return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
@@ -250,8 +270,14 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     # Keyed on the current flag's page, so moving the cursor past a page turns to the next one.
     page = top[0].number_input(f"Flagged passages: page (of {pages}, {PASSAGES_PER_PAGE} passages each)", 1,
                                pages, at, key=f"ppage-{doc_id}-{at}") if pages > 1 else 1
-    top[1].button("Next flag", key="next-flag", on_click=step_flag, args=(current,), use_container_width=True,
-                  help="Keyboard: N", disabled=current == order[-1], icon=":material/arrow_downward:")
+    last = current == order[-1]
+    top[1].button("Next document" if last else "Next flag", key="next-flag", on_click=next_flag,
+                  args=(store.path, doc_id, current), use_container_width=True,
+                  help="Keyboard: N" + (". This is the last flag: opens the next document in the Inbox that has "
+                                        "flags to decide" if last else ""),
+                  icon=":material/arrow_forward:" if last else ":material/arrow_downward:")
+    if msg := st.session_state.pop("next-msg", None):
+        getattr(st, msg[0])(msg[1])
     shortcuts(current if page == at else None)
     for p in flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]:
         render_passage(store, fw, doc, p, by_passage[p.id], current)

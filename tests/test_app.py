@@ -175,3 +175,31 @@ def test_the_inbox_filters_by_risk_factor_and_text(store_with_report) -> None:  
     assert "No document matches" in _text(at)
     at.multiselect(key="f-labels").select("RF14").run()  # any of the chosen factors
     assert "report.txt" in _text(at)
+
+
+HATE = ("Date: 2026-10-20\n\nLocal radio hosts in Mopti called the Fulani community traitors and vermin who should "
+        "be driven out, and militia leaders repeated the call at a rally attended by several hundred armed young "
+        "men.\n")
+
+
+@pytest.mark.slow
+def test_next_on_the_last_flag_opens_the_next_document_in_the_inbox(store_with_report, pipeline) -> None:  # type: ignore[no-untyped-def]
+    db, _ = store_with_report
+    second = pipeline.process_file("radio.txt", data=HATE.encode(), source="radio.txt")
+    assert second.flags  # there must be something left to decide in it
+    with open_store(db) as store:
+        store.save_result(second)
+    at = _goto(_sign_in("amina"), "document")  # opens the riskiest document
+    first = at.caption[0].value.split(" · ")[0]
+    while at.button(key="next-flag").label == "Next flag":
+        at = at.button(key="next-flag").click().run()
+    assert at.caption[0].value.startswith(first)  # still on the first document, at its last flag
+    at = at.button(key="next-flag").click().run()
+    assert not at.exception
+    opened = at.caption[0].value.split(" · ")[0]
+    assert {first, opened} == {"report.txt", "radio.txt"}
+    while at.button(key="next-flag").label == "Next flag":
+        at = at.button(key="next-flag").click().run()
+    at = at.button(key="next-flag").click().run()
+    assert at.caption[0].value.startswith(opened)
+    assert [i.value for i in at.info] == ["You have reached the end of the inbox"]
