@@ -573,7 +573,7 @@ def models_page() -> None:
     st.subheader("Retrain")
     st.caption("Trains on corpus/ plus every reviewed passage so far, chooses thresholds by cross-validation and "
                "registers a new version. It is not made active: compare it above, then promote it.")
-    if st.button("Retrain now"):
+    if st.button("Retrain now", key="retrain"):
         auth.require(signed_in(store), "analyst")
         try:
             version, _ = run_training(config, store)

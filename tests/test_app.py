@@ -3,6 +3,7 @@ signed-in account, and every page draws without an exception."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,34 @@ def test_next_on_the_last_flag_opens_the_next_document_in_the_inbox(store_with_r
     at = at.button(key="next-flag").click().run()
     assert at.caption[0].value.startswith(opened)
     assert [i.value for i in at.info] == ["You have reached the end of the inbox"]
+
+
+@pytest.mark.slow
+def test_an_analyst_retrains_with_the_reviews_and_a_reviewer_cannot(store_with_report, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from triage.framework import LABELS
+    from triage.registry import read_card, read_registry
+
+    db, result = store_with_report
+    models = tmp_path / "models"  # a copy: the session's trained model is shared by every test
+    shutil.copytree(pipeline.config.models_dir, models)
+    (tmp_path / "triage.toml").write_text(f'models_dir = "{models}"\ntrain_folds = 3\n')  # 3 folds: quicker
+    with open_store(db) as store:
+        flags = store.flags(result.document.id)
+        for flag, decision in zip(flags[:2], ("accept", "reject"), strict=False):
+            store.add_review(flag["id"], decision, "amina")
+    before = set(read_registry(models)["versions"])
+    at = _goto(_sign_in("olu"), "models")
+    at = at.button(key="retrain").click().run(timeout=300)
+    assert not at.exception
+    [new] = set(read_registry(models)["versions"]) - before
+    card = read_card(models, new)
+    assert card["data"]["from_reviews"] == len({f["passage_id"] for f in flags[:2]})
+    assert card["cross_validation"]["folds"] == 3
+    for figures in (card["cross_validation"]["at_thresholds"], card["frozen_test"]["at_thresholds"]):
+        assert all({"precision", "recall", "f1"} <= set(figures[lab]) for lab in LABELS)
+    assert read_registry(models)["active"] != new  # registered, not promoted
+    assert at.selectbox(key="compare-with").value == new  # shown beside the active model to compare
+    with open_store(db) as store:
+        assert (store.audit_log()[0]["action"], store.audit_log()[0]["target"]) == ("model-train", new)
+    at = _goto(_sign_in("amina"), "models")
+    assert [t.value for t in at.title] == ["Inbox"] and not [b for b in at.button if b.key == "retrain"]
