@@ -22,7 +22,7 @@ from triage.errors import PermissionDeniedError, ReviewConflictError, TriageErro
 from triage.framework import LABELS, Framework, load_framework
 from triage.extract import extract_document, extract_with_attachments
 from triage.pipeline import Pipeline, ScanResult, tag_stored
-from triage.render import chip_html, highlight_html
+from triage.render import chip_html, highlight_html, plural
 from triage.store import Store, open_store
 from triage.types import Cue, Document
 
@@ -124,6 +124,26 @@ def step_flag(after: str) -> None:
         st.session_state["current_flag"] = order[order.index(after) + 1]
 
 
+def next_flag(db: str, doc_id: str, current: str) -> None:
+    """Button callback (and key N): the next flag of the open document; past its last flag, the next document
+    in the Inbox's order under the Inbox's filters that still has flags to decide, so a queue reads on."""
+    order: list[str] = st.session_state.get("flag_order", [])
+    if order and current != order[-1]:
+        step_flag(current)
+        return
+    with open_store(db) as store:
+        try:
+            auth.require(signed_in(store), "reviewer", action="opening a document")
+            found = queue.next_document(store, st.session_state.get("inbox_filter", queue.QueueFilter()), doc_id)
+        except TriageError as exc:
+            st.session_state["next-msg"] = ("error", str(exc))
+            return
+    if found:
+        open_document(found)  # its first undecided flag becomes current: the old current flag is not in it
+    else:
+        st.session_state["next-msg"] = ("info", "You have reached the end of the inbox")
+
+
 def key_class(key: str) -> str:
     """The CSS class Streamlit gives the container of the widget with this key (same character rule)."""
     return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
@@ -220,8 +240,9 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     reviewed = sum(f["review"] is not None for f in flags)
     st.subheader(doc.title or doc.source)
     language = dict(doc.metadata).get("language", "")
-    st.caption(f"{doc.source} · {len(doc.pages)} pages · {len(passages)} passages · {len(flags)} flags · "
-               f"{reviewed} reviewed" + (f" · language: {language}" if language else ""))
+    st.caption(f"{doc.source} · {plural(len(doc.pages), 'page')} · {plural(len(passages), 'passage')} · "
+               f"{plural(len(flags), 'flag')} · {reviewed} reviewed"
+               + (f" · language: {language}" if language else ""))
     meta = dict(doc.metadata)
     if "ocr_pages" in meta:  # OCRed text can hold misread words: say so where the reviewer reads it
         st.caption(f"Scanned: page(s) {meta['ocr_pages']} read by OCR, mean word confidence {meta['ocr_confidence']}%")
@@ -230,7 +251,7 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     if not flags:
         st.info("No passage in this document reached a risk factor's threshold.")
         return
-    st.progress(reviewed / len(flags), text=f"{reviewed} of {len(flags)} flags decided")
+    st.progress(reviewed / len(flags), text=f"{reviewed} of {plural(len(flags), 'flag')} decided")
     by_passage: dict[str, list[dict[str, Any]]] = {}
     for f in flags:
         by_passage.setdefault(f["passage_id"], []).append(f)
@@ -249,8 +270,14 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     # Keyed on the current flag's page, so moving the cursor past a page turns to the next one.
     page = top[0].number_input(f"Flagged passages: page (of {pages}, {PASSAGES_PER_PAGE} passages each)", 1,
                                pages, at, key=f"ppage-{doc_id}-{at}") if pages > 1 else 1
-    top[1].button("Next flag", key="next-flag", on_click=step_flag, args=(current,), use_container_width=True,
-                  help="Keyboard: N", disabled=current == order[-1], icon=":material/arrow_downward:")
+    last = current == order[-1]
+    top[1].button("Next document" if last else "Next flag", key="next-flag", on_click=next_flag,
+                  args=(store.path, doc_id, current), use_container_width=True,
+                  help="Keyboard: N" + (". This is the last flag: opens the next document in the Inbox that has "
+                                        "flags to decide" if last else ""),
+                  icon=":material/arrow_forward:" if last else ":material/arrow_downward:")
+    if msg := st.session_state.pop("next-msg", None):
+        getattr(st, msg[0])(msg[1])
     shortcuts(current if page == at else None)
     for p in flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]:
         render_passage(store, fw, doc, p, by_passage[p.id], current)
@@ -288,7 +315,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
             st.error(f"{up.name}: {exc}")
             continue
         done[up.file_id] = result.document.id
-        st.success(f"{up.name}: {len(result.flags)} flags, risk {result.risk:.2f}")
+        st.success(f"{up.name}: {plural(len(result.flags), 'flag')}, risk {result.risk:.2f}")
         for attachment in attachments:  # an e-mail's attachments are reports of their own
             try:
                 if attachment.data is None:
@@ -299,7 +326,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
             except TriageError as exc:
                 st.error(str(exc))
                 continue
-            st.success(f"{attachment.source}: {len(result.flags)} flags, risk {result.risk:.2f}")
+            st.success(f"{attachment.source}: {plural(len(result.flags), 'flag')}, risk {result.risk:.2f}")
     if bar:
         bar.empty()
     return [done[up.file_id] for up in uploads if up.file_id in done]
@@ -346,13 +373,14 @@ def inbox_page() -> None:
     if page > pages:  # the filters shrank the list under the page we were on
         page = st.session_state["inbox-page"] = 1
         total, rows = queue.inbox_page(store, f, page=1, size=QUEUE_PAGE)
-    st.caption(f"{total} document{'s' if total != 1 else ''}, riskiest first" + (f" · page {page} of {pages}" if pages > 1 else ""))
+    st.caption(f"{plural(total, 'document')}, riskiest first"
+               + (f" · page {page} of {pages}" if pages > 1 else ""))
     for r in rows:
         a, b = st.columns([8, 1], vertical_alignment="center")
         factors = ", ".join(sorted(r["labels"], key=lambda lab: int(lab[2:]))[:6])
         a.markdown(f"{risk_badge(r['risk'] or 0.0)} **{html.escape(r['title'] or r['source'])}**  \n"
                    f"<span style='color:#666;font-size:0.85em'>{html.escape(r['source'])} · {r['date']} · "
-                   f"{r['flags']} flags, {r['reviewed']} reviewed · {factors}"
+                   f"{plural(r['flags'], 'flag')}, {r['reviewed']} reviewed · {factors}"
                    f"{' · ' + ', '.join(r['countries']) if r['countries'] else ''}</span>", unsafe_allow_html=True)
         if b.button("Open", key=f"open-{r['id']}", use_container_width=True):
             open_document(r["id"])
@@ -440,7 +468,8 @@ def exports_page() -> None:
     st.title("Exports")
     f = st.session_state.get("inbox_filter", queue.QueueFilter())
     ids = [r["id"] for r in queue.inbox(store, f)]
-    st.caption(f"The Inbox's current view: {len(ids)} documents. Change the filters there to change the export.")
+    st.caption(f"The Inbox's current view: {plural(len(ids), 'document')}. "
+               "Change the filters there to change the export.")
     flagged = st.checkbox("Flagged passages only", value=True)
     redact = st.checkbox("Withhold people's names", value=False)
     if not ids:
@@ -453,7 +482,7 @@ def exports_page() -> None:
                    progress=lambda done, total: bar.progress(done / total, text=f"Tagged {done} of {total} passages"))
         bar.empty()
     rows = export_rows(store, flagged_only=flagged, doc_ids=ids, redact_people=redact)
-    st.caption(f"{len(rows)} passages")
+    st.caption(plural(len(rows), "passage"))
     mime = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "jsonl": "application/jsonl"}
     for col, fmt in zip(st.columns(3), mime, strict=True):
@@ -488,7 +517,7 @@ def run_training(config: Config, store: Store) -> tuple[str, dict[str, Any]]:
     except TriageError:
         expected = 120.0
     lines: list[str] = []
-    bar = st.progress(0.0, text=f"Training with {len(extra)} reviewed passages...")
+    bar = st.progress(0.0, text=f"Training with {plural(len(extra), 'reviewed passage')}...")
     started = time.monotonic()
     with ThreadPoolExecutor(1) as pool:
         job = pool.submit(train, config, extra=extra, log=lambda *a: lines.append(" ".join(map(str, a))))
@@ -550,7 +579,7 @@ def models_page() -> None:
     st.subheader("Retrain")
     st.caption("Trains on corpus/ plus every reviewed passage so far, chooses thresholds by cross-validation and "
                "registers a new version. It is not made active: compare it above, then promote it.")
-    if st.button("Retrain now"):
+    if st.button("Retrain now", key="retrain"):
         auth.require(signed_in(store), "analyst")
         try:
             version, _ = run_training(config, store)

@@ -3,6 +3,7 @@ signed-in account, and every page draws without an exception."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,7 @@ def test_a_reviewer_accepts_a_flag_and_it_is_stored_under_their_name(store_with_
     assert "Inbox" in at.title[0].value and "report.txt" in _text(at)
     at = _goto(at, "document")
     assert not at.exception
+    assert at.caption[0].value.startswith("report.txt · 1 page · ")  # a one-page text, not "1 pages"
     html = " ".join(m.value for m in at.markdown)
     assert "Threats to humanitarian or peacekeeping operations" in html  # the chip names the risk factor
     assert 'class="ent' in html and 'class="cue' in html  # entities and cues highlighted
@@ -174,3 +176,62 @@ def test_the_inbox_filters_by_risk_factor_and_text(store_with_report) -> None:  
     assert "No document matches" in _text(at)
     at.multiselect(key="f-labels").select("RF14").run()  # any of the chosen factors
     assert "report.txt" in _text(at)
+
+
+HATE = ("Date: 2026-10-20\n\nLocal radio hosts in Mopti called the Fulani community traitors and vermin who should "
+        "be driven out, and militia leaders repeated the call at a rally attended by several hundred armed young "
+        "men.\n")
+
+
+@pytest.mark.slow
+def test_next_on_the_last_flag_opens_the_next_document_in_the_inbox(store_with_report, pipeline) -> None:  # type: ignore[no-untyped-def]
+    db, _ = store_with_report
+    second = pipeline.process_file("radio.txt", data=HATE.encode(), source="radio.txt")
+    assert second.flags  # there must be something left to decide in it
+    with open_store(db) as store:
+        store.save_result(second)
+    at = _goto(_sign_in("amina"), "document")  # opens the riskiest document
+    first = at.caption[0].value.split(" · ")[0]
+    while at.button(key="next-flag").label == "Next flag":
+        at = at.button(key="next-flag").click().run()
+    assert at.caption[0].value.startswith(first)  # still on the first document, at its last flag
+    at = at.button(key="next-flag").click().run()
+    assert not at.exception
+    opened = at.caption[0].value.split(" · ")[0]
+    assert {first, opened} == {"report.txt", "radio.txt"}
+    while at.button(key="next-flag").label == "Next flag":
+        at = at.button(key="next-flag").click().run()
+    at = at.button(key="next-flag").click().run()
+    assert at.caption[0].value.startswith(opened)
+    assert [i.value for i in at.info] == ["You have reached the end of the inbox"]
+
+
+@pytest.mark.slow
+def test_an_analyst_retrains_with_the_reviews_and_a_reviewer_cannot(store_with_report, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from triage.framework import LABELS
+    from triage.registry import read_card, read_registry
+
+    db, result = store_with_report
+    models = tmp_path / "models"  # a copy: the session's trained model is shared by every test
+    shutil.copytree(pipeline.config.models_dir, models)
+    (tmp_path / "triage.toml").write_text(f'models_dir = "{models}"\ntrain_folds = 3\n')  # 3 folds: quicker
+    with open_store(db) as store:
+        flags = store.flags(result.document.id)
+        for flag, decision in zip(flags[:2], ("accept", "reject"), strict=False):
+            store.add_review(flag["id"], decision, "amina")
+    before = set(read_registry(models)["versions"])
+    at = _goto(_sign_in("olu"), "models")
+    at = at.button(key="retrain").click().run(timeout=300)
+    assert not at.exception
+    [new] = set(read_registry(models)["versions"]) - before
+    card = read_card(models, new)
+    assert card["data"]["from_reviews"] == len({f["passage_id"] for f in flags[:2]})
+    assert card["cross_validation"]["folds"] == 3
+    for figures in (card["cross_validation"]["at_thresholds"], card["frozen_test"]["at_thresholds"]):
+        assert all({"precision", "recall", "f1"} <= set(figures[lab]) for lab in LABELS)
+    assert read_registry(models)["active"] != new  # registered, not promoted
+    assert at.selectbox(key="compare-with").value == new  # shown beside the active model to compare
+    with open_store(db) as store:
+        assert (store.audit_log()[0]["action"], store.audit_log()[0]["target"]) == ("model-train", new)
+    at = _goto(_sign_in("amina"), "models")
+    assert [t.value for t in at.title] == ["Inbox"] and not [b for b in at.button if b.key == "retrain"]

@@ -14,9 +14,11 @@ from tests.pdfgen import PageSpec, column_break, make_pdf, para, title
 from triage import queue, trends
 from triage.brief import build_brief, html_to_pdf
 from triage.config import load_config
-from triage.framework import load_framework
+from triage.framework import LABELS, load_framework
 from triage.pages import locate, render_page
+from triage.pipeline import ScanResult
 from triage.store import open_store
+from triage.types import Document, Flag, Page, Passage, Prediction
 
 MALI = ("Date: 2026-10-14\n\nGunmen stopped a humanitarian convoy on the road to Kidal in Mali, abducted two aid "
         "workers and looted the trucks.\n\nThe water committee met to plan the maintenance of hand pumps.\n")
@@ -74,6 +76,38 @@ def test_the_inbox_is_paged_in_the_store_and_flags_carry_their_latest_review(sto
     assert flags[first["id"]] == store.latest_review(first["id"]) and flags[first["id"]].reviewer == "olu"
     assert all(flags[f["id"]] is None for f in rest)
     assert queue.inbox_page(store, queue.QueueFilter(review_state="partly reviewed"), size=5)[0] == (1 if rest else 0)
+
+
+def _scanned(name: str, risk: float, *, flagged: bool = True) -> ScanResult:
+    """A one-passage document of the given risk, flagged for RF14 or not: the inbox order without a model."""
+    text = f"{name}: gunmen stopped an aid convoy." if flagged else f"{name}: the pumps were fixed."
+    doc = Document(name * 64, f"{name}.txt", text, (Page(1, 0, len(text)),))
+    p = Passage(doc.id, 0, len(text), 1, text)
+    flags = (Flag(p.id, "RF14", risk, 0.3, model_version="v1"),) if flagged else ()
+    pred = Prediction(p.id, tuple((lab, risk if lab == "RF14" else 0.01) for lab in LABELS),
+                      ("RF14",) if flagged else (), model_version="v1")
+    return ScanResult(doc, (p,), (pred,), flags, risk, "v1")
+
+
+def test_next_document_follows_the_inbox_order_to_the_next_undecided_one(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(queue, "_WALK_PAGE", 2)  # so the walk crosses pages
+    with open_store(tmp_path / "next.db") as s:
+        for name, risk in (("a", 0.9), ("b", 0.8), ("d", 0.6), ("e", 0.5)):
+            s.save_result(_scanned(name, risk))
+        s.save_result(_scanned("c", 0.7, flagged=False))  # nothing to decide
+        ids = {r["source"][0]: r["id"] for r in queue.inbox(s)}
+        s.add_review(s.flags(ids["b"])[0]["id"], "accept", "amina")  # b is done
+        names = {v: k for k, v in ids.items()}
+        nxt = lambda f, after: names.get(queue.next_document(s, f, after))  # noqa: E731
+        everything = queue.QueueFilter()
+        assert [nxt(everything, ids[k]) for k in "abcde"] == ["d", "d", "d", "e", None]
+        assert nxt(queue.QueueFilter(min_risk=0.55), ids["d"]) is None  # e is outside the filter
+        assert nxt(queue.QueueFilter(max_risk=0.65), ids["a"]) == "d"  # a is outside it: start from the top
+        s.add_review(s.flags(ids["d"])[0]["id"], "reject", "amina")
+        # d has left the "unreviewed" inbox by being decided, but its place in the order is kept
+        assert nxt(queue.QueueFilter(review_state="unreviewed"), ids["d"]) == "e"
+        assert nxt(queue.QueueFilter(review_state="fully reviewed"), ids["a"]) is None
+        assert queue.next_document(s, everything, "not a document") == ids["a"]
 
 
 @pytest.mark.slow

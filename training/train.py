@@ -23,14 +23,14 @@ from training.evaluate import evaluate_model
 from training.evaluate import expected_calibration_error as _ece
 from training.evaluate import per_label_metrics as _per_label_metrics
 from triage.classify import apply_platt, fit_model, fit_platt
-from triage.config import Config, load_config
+from triage.config import TRAIN_FOLDS, Config, load_config
 from triage.errors import TriageError
 from triage.framework import LABELS, load_framework
 from triage.registry import active_version, read_card, regressions, save_model
 
 PASSAGES = "passages.jsonl"
 TEST_IDS = "test_ids.txt"
-FOLDS = 5
+FOLDS = TRAIN_FOLDS
 MIN_THRESHOLD = 0.05  # below this a label would flag almost everything
 
 
@@ -120,7 +120,7 @@ def train(
     *,
     extra: Sequence[dict[str, Any]] = (),
     activate: bool = False,
-    folds: int = FOLDS,
+    folds: int | None = None,
     log: Any = print,
     force: bool = False,
     fairness: bool = True,
@@ -129,13 +129,15 @@ def train(
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
 
-    `extra` are records like the corpus's (e.g. from reviews, with a `source`); `note` says why this
+    `extra` are records like the corpus's (e.g. from reviews, with a `source`); `folds` defaults to the
+    config's `train_folds` (the CLI and the app's Retrain button train the same way); `note` says why this
     version was trained and goes into its card; `mask_unknown_names` says which capitalised words are
     masked as names besides the listed ones ("" for none; triage.classify.fit_model says what each costs).
     With `activate`, the
     new model becomes active only if it is not worse than the active one on the frozen split
     (or with `force`)."""
     config = config or load_config()
+    folds = folds or config.train_folds
     framework = load_framework(config.framework_path)
     records = load_corpus(config.corpus_dir)
     test_ids = load_test_ids(config.corpus_dir)

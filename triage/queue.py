@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from .store import Store
 
 REVIEW_STATES = ("any", "unreviewed", "partly reviewed", "fully reviewed")
+_WALK_PAGE = 200  # inbox rows read at a time when looking for the next document: most searches end early
 _PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
 _MONTHS = ("january february march april may june july august september october november december").split()
 _DATED = re.compile(r"\bdated?\s*:?\s*(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\s+(" + "|".join(_MONTHS)
@@ -95,6 +97,31 @@ def inbox_page(store: Store, f: QueueFilter = QueueFilter(), *, page: int = 1,
 def inbox(store: Store, f: QueueFilter = QueueFilter()) -> list[dict[str, Any]]:
     """Every document matching `f`, riskiest first, each with `date` and `state` added."""
     return inbox_page(store, f)[1]
+
+
+def _ranked(store: Store, f: QueueFilter) -> Iterator[dict[str, Any]]:
+    """The inbox under `f`, riskiest first, read a page at a time so a search can stop early."""
+    page = 1
+    while rows := inbox_page(store, f, page=page, size=_WALK_PAGE)[1]:
+        yield from rows
+        page += 1
+
+
+def next_document(store: Store, f: QueueFilter, after_doc_id: str) -> str | None:
+    """The id of the first document after `after_doc_id` in the inbox's order under `f` that still has an
+    undecided flag; None at the end of the inbox. If `after_doc_id` is not in that order (opened from
+    elsewhere, or the filters changed), the first such document from the top."""
+    # Ranked ignoring the review state: deciding a document's flags changes its state, and would otherwise
+    # drop it out of an "unreviewed" inbox and lose our place in the order.
+    seen, first_open = False, None
+    for row in _ranked(store, replace(f, review_state="any")):
+        if row["id"] == after_doc_id:
+            seen = True
+        elif row["reviewed"] < row["flags"] and f.review_state in ("any", row["state"]):
+            if seen:
+                return str(row["id"])
+            first_open = first_open or str(row["id"])
+    return None if seen else first_open
 
 
 def most_uncertain(store: Store, n: int = 20) -> list[dict[str, Any]]:

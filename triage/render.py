@@ -11,10 +11,15 @@ ENTITY_COLOURS = {
     "PERSON": "#fde2e4", "NORP": "#e2ece9", "ORG": "#dfe7fd", "GPE": "#fff1c1",
     "LOC": "#f0e6ff", "DATE": "#e8f4ea", "EVENT": "#ffe5d0", "FAC": "#e6f2ff",
 }
+# Cues are marked quietly: bold red underlines on every cue made a passage hard to read, and the chips above
+# it already say how strong the risk is. A thin dotted line in the chips' risk red is enough to find them.
+CUE_STYLE = "text-decoration:underline dotted #c0392b 1px;text-underline-offset:3px"
+CUE_TITLE = "cue term: pushed a risk factor's score up"
 
 
 def highlight_html(text: str, entities: Iterable[Entity] = (), cues: Iterable[Cue] = ()) -> str:
-    """Escape `text` and wrap entities (coloured, labelled) and cue terms (underlined, bold) in spans.
+    """Escape `text` and wrap entities (soft background by type, labelled) and cue terms (dotted underline)
+    in spans.
 
     Marks may overlap: the text is cut at every mark boundary and each piece gets every mark covering it.
     """
@@ -28,7 +33,7 @@ def highlight_html(text: str, entities: Iterable[Entity] = (), cues: Iterable[Cu
         ent = next((e for e in ents if e.start <= a and b <= e.end), None)
         cue = any(c.start <= a and b <= c.end for c in cue_spans)
         if cue:
-            piece = f'<b class="cue" style="text-decoration:underline 2px #c0392b">{piece}</b>'
+            piece = f'<span class="cue" title="{CUE_TITLE}" style="{CUE_STYLE}">{piece}</span>'
         if ent is not None:
             colour = ENTITY_COLOURS.get(ent.label, "#eeeeee")
             piece = (f'<span class="ent ent-{ent.label}" title="{ent.label}" '
@@ -37,6 +42,11 @@ def highlight_html(text: str, entities: Iterable[Entity] = (), cues: Iterable[Cu
                 piece += f'<sup style="font-size:0.6em;color:#555">{ent.label}</sup>'
         out.append(piece)
     return "".join(out)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """`n` and `word`, plural unless n is 1: plural(1, "page") is "1 page", plural(3, "page") "3 pages"."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
 
 
 def chip_html(label: str, name: str, score: float, *, threshold: float | None = None) -> str:
