@@ -93,6 +93,7 @@ def test_backup_while_a_writer_runs_is_consistent_and_restores(tmp_path: Path) -
         for n in range(3):
             while len([s for s in seen if s.startswith("review")]) < 5 * (n + 1):
                 seen.append(writer.stdout.readline())
+                assert seen[-1], f"the writer died (exit {writer.wait()})"  # EOF: waiting on would hang
             docs, reviews = _committed(seen)  # committed before the backup started
             out = tmp_path / f"backup-{n}.db"
             counts = backup_database(db, out)

@@ -27,6 +27,7 @@ class ScanResult:
     flags: tuple[Flag, ...]
     risk: float
     model_version: str
+    untagged: frozenset[str] = frozenset()
 
 
 def make_result(seed: int) -> ScanResult:
