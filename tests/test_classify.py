@@ -77,3 +77,32 @@ def test_indicators_belong_to_predicted_labels(model) -> None:  # type: ignore[n
 def test_digits_do_not_matter(model) -> None:  # type: ignore[no-untyped-def]
     a, b = model.score_matrix(["On 3 May 12 trucks were looted.", "On 19 May 470 trucks were looted."])
     assert np.allclose(a, b)
+
+
+def test_char_grams_equal_scikit_learns_char_wb_also_from_the_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # CharGramVectorizer claims scikit-learn's char_wb TF-IDF, computed faster; transform remembers each
+    # word's n-grams, so a second call (answered from that cache) and a reloaded model must agree too.
+    import json
+    import pickle
+    from pathlib import Path
+
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from triage.classify import CharGramVectorizer, _normalise_text
+
+    lines = (Path(__file__).parents[1] / "corpus" / "passages.jsonl").read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines[:400]]
+    train, test = texts[:300], texts[300:]
+    ours = CharGramVectorizer(_normalise_text, (2, 5), min_df=2, max_features=5000).fit(train)
+    ref = TfidfVectorizer(analyzer="char_wb", preprocessor=_normalise_text, ngram_range=(2, 5), min_df=2,
+                          max_features=5000, sublinear_tf=True).fit(train)
+    assert ours.vocabulary_ == ref.vocabulary_
+    expected = ref.transform(test).toarray()
+    first = ours.transform(test).toarray()
+    assert len(ours.__dict__["_row_cache"]) > 1000  # the words are remembered...
+    np.testing.assert_allclose(first, expected, atol=1e-12)
+    np.testing.assert_allclose(ours.transform(test).toarray(), expected, atol=1e-12)  # ...and reused exactly
+    reloaded = pickle.loads(pickle.dumps(ours))
+    assert "_row_cache" not in reloaded.__dict__  # the saved model holds no cache
+    np.testing.assert_allclose(reloaded.transform(test[::-1]).toarray(), expected[::-1], atol=1e-12)
