@@ -205,7 +205,7 @@ def render_flag(db: str, fw: Framework, flag: dict[str, Any], *, current: bool =
             getattr(st, msg[0])(msg[1])
 
 
-PASSAGES_PER_PAGE = 8  # flagged passages drawn at once: a long report has hundreds of flags
+PASSAGES_PER_PAGE = 5  # flagged passages drawn at once: a long report has hundreds of flags, ~5 per passage
 
 
 def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[dict[str, Any]],
@@ -232,7 +232,7 @@ def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[d
             render_flag(store.path, fw, f, current=f["id"] == current)
 
 
-def render_document(store: Store, fw: Framework, doc_id: str) -> None:
+def render_document(config: Config, store: Store, fw: Framework, doc_id: str) -> None:
     """The flagged passages of one document in reading order, a page of passages at a time."""
     doc = store.document(doc_id)
     flags = store.flags(doc_id)
@@ -279,7 +279,14 @@ def render_document(store: Store, fw: Framework, doc_id: str) -> None:
     if msg := st.session_state.pop("next-msg", None):
         getattr(st, msg[0])(msg[1])
     shortcuts(current if page == at else None)
-    for p in flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]:
+    shown = flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]
+    ids = [p.id for p in shown]
+    if store.untagged_passages(passage_ids=ids):  # checked first: a batch-run document needs no spaCy here
+        # Uploads leave the NER to this moment (entity_scope "shown"): these passages now carry it.
+        tag_stored(store, load_pipeline(config).nlp, config.entity_labels, passage_ids=ids)
+        tagged = {p.id: p for p in store.passages(doc_id)}
+        shown = [tagged[p.id] for p in shown]
+    for p in shown:
         render_passage(store, fw, doc, p, by_passage[p.id], current)
 
 
@@ -291,7 +298,7 @@ def open_document(doc_id: str) -> None:
 # -- pages ---------------------------------------------------------------------------------------------------
 def store_upload(store: Store, config: Config, user: auth.User, doc: Document, data: bytes) -> ScanResult:
     """Analyse one extracted upload (or attachment) into the store, keeping a PDF's bytes for page views."""
-    result = load_pipeline(config).analyse(doc)
+    result = load_pipeline(config).analyse(doc, entity_scope="shown")  # the NER runs as pages are drawn
     store.save_result(result)
     if doc.media_type == "application/pdf":
         store.save_source(doc.id, data)
@@ -304,6 +311,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
     done: dict[str, str] = st.session_state.setdefault("processed_uploads", {})
     todo = [up for up in uploads if up.file_id not in done]
     bar = st.progress(0.0, text="Reading reports...") if todo else None
+    attachments_seen = False
     for i, up in enumerate(todo):
         if bar:
             bar.progress(i / len(todo), text=f"Reading {up.name} ({i + 1} of {len(todo)})")
@@ -317,6 +325,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
         done[up.file_id] = result.document.id
         st.success(f"{up.name}: {plural(len(result.flags), 'flag')}, risk {result.risk:.2f}")
         for attachment in attachments:  # an e-mail's attachments are reports of their own
+            attachments_seen = True
             try:
                 if attachment.data is None:
                     raise TriageError(f"{attachment.source} {attachment.error}")
@@ -329,6 +338,8 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
             st.success(f"{attachment.source}: {plural(len(result.flags), 'flag')}, risk {result.risk:.2f}")
     if bar:
         bar.empty()
+    # Exactly one document made in this run, without errors or attachments: the Inbox may open it.
+    st.session_state["open_upload"] = len(todo) == 1 and todo[0].file_id in done and not attachments_seen
     return [done[up.file_id] for up in uploads if up.file_id in done]
 
 
@@ -357,6 +368,10 @@ def inbox_page() -> None:
     uploads = st.file_uploader("Add reports (PDF, Word, web page, e-mail, text)", type=UPLOAD_TYPES, accept_multiple_files=True)
     if uploads:
         new_ids = process_uploads(store, config, uploads, user)
+        if st.session_state.pop("open_upload", None) and len(uploads) == 1:
+            # One report just read cleanly: open it, as the reviewer would next (one click less).
+            open_document(new_ids[0])
+            st.switch_page(DOCUMENT)
         if new_ids and st.button(f"Open {len(new_ids) == 1 and 'the new report' or 'the last new report'}",
                                  type="primary"):
             open_document(new_ids[-1])
@@ -390,7 +405,7 @@ def inbox_page() -> None:
 
 
 def document_page() -> None:
-    _, fw, store, _ = guard("reviewer")
+    config, fw, store, _ = guard("reviewer")
     wanted = st.session_state.get("doc_id") or st.query_params.get("doc")
     if not wanted or not store.has_document(wanted):
         _, first = queue.inbox_page(store, st.session_state.get("inbox_filter", queue.QueueFilter()), size=1)
@@ -402,7 +417,7 @@ def document_page() -> None:
     if st.button("Back to the Inbox", icon=":material/arrow_back:"):
         st.switch_page(PAGES["reviewer"][0])
     try:
-        render_document(store, fw, wanted)
+        render_document(config, store, fw, wanted)
     except TriageError as exc:
         st.error(str(exc))
 

@@ -2,8 +2,8 @@
 
 1. Queue: the Inbox with 10,000 documents in the store, from sign-in click to the ranked list drawn
    (target <= 2 s). The store is filled by cloning the four analysed demo reports under new ids.
-2. Upload: a 30-page two-column PDF, from choosing the file to its flags drawn on the Document page, after the
-   models are loaded by a warm-up upload (target <= 3 s).
+2. Upload: a 30-page two-column PDF, from choosing the file to its flags drawn on the Document page (a single
+   upload opens by itself), after the models are loaded by a warm-up upload (target <= 3 s).
 
 With --profile it also profiles, in this process, the library calls behind the two pages (the inbox query and
 the pipeline on the long report) and prints where their time goes.
@@ -129,19 +129,15 @@ def main() -> None:
                   "(target <= 2 s)")
 
             page.locator("input[type=file]").set_input_files(str(warm))  # loads the models once
-            expect(page.get_by_text("warm-up.pdf:")).to_be_visible(timeout=300_000)
+            expect(page.get_by_role("button", name="Back to the Inbox")).to_be_visible(timeout=300_000)
             page.get_by_role("link", name="Inbox").click()  # a new page load would start a new, signed-out session
             expect(page.get_by_role("button", name="Open", exact=True).first).to_be_visible(timeout=300_000)
             t0 = time.perf_counter()
-            page.locator("input[type=file]").set_input_files(str(pdf))
-            expect(page.get_by_text("long-report.pdf:")).to_be_visible(timeout=300_000)
-            stored = time.perf_counter() - t0
-            print(f"upload of a {args.pages}-page PDF: processed and stored in {stored:.2f} s", flush=True)
-            page.get_by_role("button", name="Open the").click()  # "new report" or "last new report"
+            page.locator("input[type=file]").set_input_files(str(pdf))  # one report: the app opens it itself
             expect(page.get_by_role("button", name="Accept").first).to_be_visible(timeout=300_000)
             shown = time.perf_counter() - t0
-            print(f"upload of a {args.pages}-page PDF: processed and stored {stored:.2f} s, flags displayed "
-                  f"{shown:.2f} s (target <= 3 s, models already loaded)")
+            print(f"upload of a {args.pages}-page PDF: flags displayed {shown:.2f} s after choosing the file "
+                  "(target <= 3 s, models already loaded)")
             browser.close()
     finally:
         app.stop()

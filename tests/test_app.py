@@ -235,3 +235,25 @@ def test_an_analyst_retrains_with_the_reviews_and_a_reviewer_cannot(store_with_r
         assert (store.audit_log()[0]["action"], store.audit_log()[0]["target"]) == ("model-train", new)
     at = _goto(_sign_in("amina"), "models")
     assert [t.value for t in at.title] == ["Inbox"] and not [b for b in at.button if b.key == "retrain"]
+
+
+@pytest.mark.slow
+def test_one_upload_opens_itself_with_the_ner_run_on_the_passages_drawn(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    db, _ = store_with_report
+    demo = Path(__file__).parents[1] / "demo" / "reports"
+    text = "\n\n".join(f.read_text(encoding="utf-8") for f in sorted(demo.glob("*.md")))
+    at = _sign_in("amina")
+    at.file_uploader[0].set_value([("bulletins.txt", text.encode(), "text/plain")]).run()
+    assert not at.exception, at.exception
+    assert "Flagged passages: page" in " ".join(str(n.label) for n in at.number_input)  # the Document page
+    with open_store(db) as store:
+        [doc_id] = [d["id"] for d in store.list_documents() if d["source"] == "bulletins.txt"]
+        flags = store.flags(doc_id)
+        flagged = [p.id for p in store.passages(doc_id) if p.id in {f["passage_id"] for f in flags}]
+        untagged = store.untagged_ids(doc_id)
+    assert len(flagged) > 5  # more than one page of passages
+    drawn = flagged[:5]  # PASSAGES_PER_PAGE in app.py
+    assert not untagged & set(drawn)  # the first page's passages had the NER as they were drawn...
+    assert set(flagged[5:]) <= untagged  # ...the later ones wait for their page (or an export)

@@ -135,11 +135,10 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         _sign_in(page, app.url)
 
         page.locator("input[type=file]").set_input_files(str(pdf))
-        expect(page.get_by_text("mali-flash-update.pdf:")).to_be_visible(timeout=60_000)
-        expect(page.get_by_text("Mali: Flash Update No. 3").first).to_be_visible(timeout=60_000)  # its inbox row
-        shot(page, "2-uploaded")
-        page.get_by_role("button", name="Open the new report").click()
+        # One report uploaded: the app reads it and opens it at once.
+        expect(page.get_by_text("Mali: Flash Update No. 3").first).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Page 1").first).to_be_visible(timeout=30_000)
+        shot(page, "2-uploaded-and-opened")
         expect(page.get_by_role("button", name="Accept").first).to_be_visible(timeout=30_000)
         assert page.locator(".chip").count() >= 2
         assert page.locator(".ent").count() >= 1 and page.locator(".cue").count() >= 1

@@ -62,8 +62,10 @@ class OcrSettings:
 SESSION_IDLE_MINUTES = 30
 # Where the statistical NER runs. "flagged": on passages a reviewer will read (flagged ones), with the cheap
 # gazetteer on every other passage so country views stay complete; the rest are tagged when an export needs
-# them. "all": every passage up front (slower batch runs: NER was over half of a page's cost).
-ENTITY_SCOPES = ("flagged", "all")
+# them. "all": every passage up front (slower batch runs: NER was over half of a page's cost). "shown": only
+# the gazetteer up front, the NER as the review UI draws each page of passages (what uploads use, so a
+# reviewer sees a new report sooner).
+ENTITY_SCOPES = ("flagged", "all", "shown")
 
 
 @dataclass(frozen=True)

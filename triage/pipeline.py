@@ -96,10 +96,13 @@ class Pipeline:
         ))
         predictions = self.model.predict([p.id for p in passages], [p.text for p in passages])
         flags = flag_passages(predictions, self.model.thresholds)
-        if (entity_scope or self.config.entity_scope) == "all":
+        scope = entity_scope or self.config.entity_scope
+        if scope == "all":
             needed = {p.id for p in passages}
-        else:
+        elif scope == "flagged":
             needed = {f.passage_id for f in flags}
+        else:  # "shown": the review UI tags each page of passages as it draws it (tag_stored with passage_ids)
+            needed = set()
         gazetteer = {p.id for p in passages} - needed
         return ScanResult(doc, self._tag(passages, needed, gazetteer), tuple(predictions), tuple(flags),
                           document_risk(flags), self.model.version, frozenset(gazetteer))
@@ -145,10 +148,11 @@ class Pipeline:
 
 
 def tag_stored(store: Store, nlp: Any, labels: Iterable[str], *, flagged_only: bool = False,
-               doc_ids: list[str] | None = None, progress: Callable[[int, int], None] | None = None) -> int:
-    """Run the NER on stored passages that had only the gazetteer, within an export's filters; returns how
-    many. Saved a few hundred at a time, so an interrupted export keeps what it tagged."""
-    todo = store.untagged_passages(flagged_only=flagged_only, doc_ids=doc_ids)
+               doc_ids: list[str] | None = None, passage_ids: list[str] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> int:
+    """Run the NER on stored passages that had only the gazetteer, within an export's filters (or among
+    `passage_ids`); returns how many. Saved a few hundred at a time, so an interrupted export keeps them."""
+    todo = store.untagged_passages(flagged_only=flagged_only, doc_ids=doc_ids, passage_ids=passage_ids)
     labels = tuple(labels)
     for i in range(0, len(todo), 500):
         store.save_entities(find_entities(todo[i : i + 500], nlp, labels=labels))

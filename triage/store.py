@@ -383,12 +383,15 @@ class Store:
         """A document's passages that have had only the gazetteer, not the NER."""
         return {r[0] for r in self.conn.execute("SELECT id FROM passages WHERE doc_id = ? AND ner = 0", (doc_id,))}
 
-    def untagged_passages(self, *, flagged_only: bool = False, doc_ids: list[str] | None = None) -> list[Passage]:
-        """Passages an export would show (same filters as `passage_rows`) that have not had the NER."""
+    def untagged_passages(self, *, flagged_only: bool = False, doc_ids: list[str] | None = None,
+                          passage_ids: list[str] | None = None) -> list[Passage]:
+        """Passages an export would show (same filters as `passage_rows`), or those of `passage_ids`, that have
+        not had the NER."""
         where, args = ["p.ner = 0"], []
-        if doc_ids is not None:
-            where.append(f"p.doc_id IN ({','.join('?' * len(doc_ids))})")
-            args += doc_ids
+        for column, values in (("p.doc_id", doc_ids), ("p.id", passage_ids)):
+            if values is not None:
+                where.append(f"{column} IN ({','.join('?' * len(values))})")
+                args += values
         if flagged_only:
             where.append("EXISTS (SELECT 1 FROM flags f WHERE f.passage_id = p.id)")
         return [Passage(r["doc_id"], r["start"], r["end"], r["page"], r["text"], (), r["lang"])
