@@ -22,7 +22,7 @@ from triage.errors import PermissionDeniedError, ReviewConflictError, TriageErro
 from triage.framework import LABELS, Framework, load_framework
 from triage.extract import extract_document, extract_with_attachments
 from triage.pipeline import Pipeline, ScanResult, tag_stored
-from triage.render import chip_html, highlight_html, plural
+from triage.render import chip_html, highlight_html, plural, salient_cues
 from triage.store import Store, open_store
 from triage.types import Cue, Document
 
@@ -210,7 +210,7 @@ PASSAGES_PER_PAGE = 5  # flagged passages drawn at once: a long report has hundr
 
 def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[dict[str, Any]],
                    current: str | None) -> None:
-    cues = [Cue.from_dict(c) for f in pflags for c in f["cues"]]
+    cues = salient_cues([Cue.from_dict(c) for c in f["cues"]] for f in pflags)
     with st.container(border=True):
         st.markdown(f"**Page {p.page}** · " + " ".join(
             chip_html(f["label"], fw.factor(f["label"]).short_name, f["score"]) for f in pflags),

@@ -30,3 +30,15 @@ def test_marking_keeps_every_character_even_where_marks_overlap() -> None:
     marked = highlight_html(TEXT, [Entity("Kidal looted", "GPE", 11, 23)], [Cue("in Kidal", 8, 16, 0.3)])
     assert marked.count('class="cue"') == marked.count('class="ent') == 2  # cut where the marks cross
     assert html.unescape(re.sub(r"<sup[^>]*>[^<]*</sup>|<[^>]+>", "", marked)) == TEXT
+
+
+def test_each_flag_underlines_its_few_strongest_cues_once() -> None:
+    from triage.render import salient_cues
+
+    rf14 = [Cue("looted", 17, 23, 2.0), Cue("Militia", 0, 7, 1.5), Cue("market", 29, 35, 0.9),
+            Cue("in", 8, 10, 0.5)]  # the fourth is past the three kept per flag
+    rf1 = [Cue("Militia", 0, 7, 1.0), Cue("Kidal", 11, 16, 0.2)]  # Kidal: under 30% of this flag's best
+    kept = salient_cues([rf14, rf1])
+    assert [c.text for c in kept] == ["Militia", "looted", "market"]  # reading order, Militia once
+    assert salient_cues([[], rf1]) == [rf1[0]]
+    assert salient_cues([]) == []

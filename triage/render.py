@@ -44,6 +44,25 @@ def highlight_html(text: str, entities: Iterable[Entity] = (), cues: Iterable[Cu
     return "".join(out)
 
 
+# A passage flagged for five risk factors brought up to six cues each: thirty underlines told a reviewer
+# little. Each flag now shows its strongest few, and none far weaker than its best.
+CUES_PER_FLAG = 3
+CUE_FLOOR = 0.3  # of the flag's strongest cue's weight
+
+
+def salient_cues(per_flag: Iterable[Iterable[Cue]], *, most: int = CUES_PER_FLAG,
+                 floor: float = CUE_FLOOR) -> list[Cue]:
+    """The cues worth underlining in a passage: each flag's `most` strongest, dropping any under `floor`
+    times that flag's strongest; a term cued by several flags is kept once."""
+    kept: dict[tuple[int, int], Cue] = {}
+    for cues in per_flag:
+        ranked = sorted(cues, key=lambda c: -c.weight)
+        for cue in ranked[:most]:
+            if cue.weight >= floor * ranked[0].weight:
+                kept.setdefault((cue.start, cue.end), cue)
+    return sorted(kept.values(), key=lambda c: c.start)
+
+
 def plural(n: int, word: str, many: str | None = None) -> str:
     """`n` and `word`, plural unless n is 1: plural(1, "page") is "1 page", plural(3, "page") "3 pages"."""
     return f"{n} {word if n == 1 else many or word + 's'}"
