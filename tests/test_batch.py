@@ -186,7 +186,7 @@ def test_dask_local_cluster_gives_the_same_results_as_local(local_run, tmp_path)
 
     cfg, inbox, good, local_report = local_run
     db = tmp_path / "dask.db"
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0",
                       host="127.0.0.1", protocol="tcp://") as cluster:  # a real TCP scheduler address
         report = run_batch([inbox], _cfg(cfg, db), BatchOptions(scheduler=cluster.scheduler_address))
     assert report["counts"] == local_report["counts"]

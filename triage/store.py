@@ -389,6 +389,8 @@ class Store:
         not had the NER."""
         where, args = ["p.ner = 0"], []
         for column, values in (("p.doc_id", doc_ids), ("p.id", passage_ids)):
+            if values is not None and not values:
+                return []  # PostgreSQL refuses an empty IN ()
             if values is not None:
                 where.append(f"{column} IN ({','.join('?' * len(values))})")
                 args += values
