@@ -101,6 +101,8 @@ def test_the_cli_and_the_ui_server_make_no_outward_connection(trained_config, tm
     finally:
         server.terminate()
         server.wait(timeout=30)
+    with pytest.raises(OSError):  # stopping `triage ui` stopped the server: nothing is left on the port
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
     loaded = (tmp_path / "net.log.loaded").read_text().split()
     assert len(loaded) >= 5  # the guard really was in every process (CLI runs and the server)
     log = tmp_path / "net.log"

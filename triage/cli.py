@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -421,7 +420,10 @@ def ui(
            # probes 8.8.8.8 to print "Network URL"s: outward traffic the privacy test caught.
            "--server.address", address]
     typer.echo(f"Review UI on http://localhost:{port} (store: {redact_url(env['TRIAGE_DB'])}); Ctrl+C stops it")
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    sys.stdout.flush()
+    # Become the server rather than wait on it: a SIGTERM (a service manager's stop, a test's terminate) then
+    # reaches Streamlit itself, where a waiting parent would die and leave the server running on its port.
+    os.execve(sys.executable, cmd, env)
 
 
 @app.command()
