@@ -281,9 +281,9 @@ def render_document(config: Config, store: Store, fw: Framework, doc_id: str) ->
     shortcuts(current if page == at else None)
     shown = flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]
     ids = [p.id for p in shown]
-    if store.untagged_passages(passage_ids=ids):  # checked first: a batch-run document needs no spaCy here
+    if todo := store.untagged_passages(passage_ids=ids):  # read first: a batch-run document needs no spaCy here
         # Uploads leave the NER to this moment (entity_scope "shown"): these passages now carry it.
-        tag_stored(store, load_pipeline(config).nlp, config.entity_labels, passage_ids=ids)
+        tag_stored(store, todo, load_pipeline(config).nlp, config.entity_labels)
         tagged = {p.id: p for p in store.passages(doc_id)}
         shown = [tagged[p.id] for p in shown]
     for p in shown:
@@ -490,10 +490,10 @@ def exports_page() -> None:
     if not ids:
         st.info("Nothing to export.")
         return
-    if untagged := len(store.untagged_passages(flagged_only=flagged, doc_ids=ids)):
+    if todo := store.untagged_passages(flagged_only=flagged, doc_ids=ids):
         # Batch runs leave unflagged passages to the gazetteer; an export shows (or withholds) every name.
-        bar = st.progress(0.0, text=f"Tagging entities in {untagged} unflagged passages...")
-        tag_stored(store, load_pipeline(config).nlp, config.entity_labels, flagged_only=flagged, doc_ids=ids,
+        bar = st.progress(0.0, text=f"Tagging entities in {len(todo)} unflagged passages...")
+        tag_stored(store, todo, load_pipeline(config).nlp, config.entity_labels,
                    progress=lambda done, total: bar.progress(done / total, text=f"Tagged {done} of {total} passages"))
         bar.empty()
     rows = export_rows(store, flagged_only=flagged, doc_ids=ids, redact_people=redact)

@@ -66,7 +66,6 @@ def profile_stages(folder: Path, sample: int) -> tuple[dict[str, float], str]:
     import io
     import pstats
 
-    from triage.entities import find_entities
     from triage.extract import extract_document
     from triage.pipeline import Pipeline
     from triage.segment import split_passages
@@ -89,16 +88,13 @@ def profile_stages(folder: Path, sample: int) -> tuple[dict[str, float], str]:
                                             max_chars=cfg.max_passage_chars))
             t2 = time.process_time()
             # The order Pipeline.analyse runs them in: classify, then the NER where a flag needs it.
-            untagged = {p.id for p in passages}
             bare = pipe.reclassify(doc, passages)  # nothing marked untagged: classifies, tags nothing
             t3 = time.process_time()
             flagged = {f.passage_id for f in bare.flags}
-            tagged = list(find_entities([p for p in passages if p.id in flagged], pipe.nlp, labels=cfg.entity_labels))
-            tagged += find_entities([p for p in passages if p.id not in flagged], pipe.nlp, labels=cfg.entity_labels,
-                                    gazetteer_only=True)
+            rest = {p.id for p in passages} - flagged
+            tagged = pipe.tag_passages(passages, flagged, rest)
             t4 = time.process_time()
-            by_id = {p.id: p for p in tagged}
-            result = replace(bare, passages=tuple(by_id[p.id] for p in passages), untagged=frozenset(untagged - flagged))
+            result = replace(bare, passages=tagged, untagged=frozenset(rest))
             store.save_result(result)
             t5 = time.process_time()
             profiler.disable()

@@ -65,9 +65,10 @@ def test_an_export_tags_what_the_run_left_and_withholds_the_names_there(pipeline
         # Flagged passages had the NER already: their export needs no tagging and may redact.
         assert len(export_rows(store, flagged_only=True, redact_people=True)) == len({f.passage_id for f in result.flags})
 
-        assert tag_stored(store, pipeline.nlp, pipeline.config.entity_labels) == len(result.untagged)
+        labels = pipeline.config.entity_labels
+        assert tag_stored(store, store.untagged_passages(), pipeline.nlp, labels) == len(result.untagged)
         assert store.untagged_passages() == []
-        assert tag_stored(store, pipeline.nlp, pipeline.config.entity_labels) == 0
+        assert tag_stored(store, store.untagged_passages(), pipeline.nlp, labels) == 0
         full = {p.id: p.entities for p in pipeline.analyse(_doc(), entity_scope="all").passages}
         assert {p.id: p.entities for p in store.passages(result.document.id)} == full
         rows = export_rows(store, redact_people=True)

@@ -352,7 +352,8 @@ def export(
 
 def _finish_entities(store: Any, cfg: Config, *, flagged_only: bool) -> None:
     """Tag the passages a batch run left to the gazetteer (entity_scope "flagged") before they are exported."""
-    if not store.untagged_passages(flagged_only=flagged_only):
+    todo = store.untagged_passages(flagged_only=flagged_only)
+    if not todo:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -361,9 +362,9 @@ def _finish_entities(store: Any, cfg: Config, *, flagged_only: bool) -> None:
 
     with Progress(TextColumn("Tagging entities in passages the run did not flag"), BarColumn(),
                   MofNCompleteColumn(), transient=True) as bar:
-        task = bar.add_task("tag", total=None)
-        tag_stored(store, load_nlp(cfg.spacy_model, cfg.spacy_fallbacks), cfg.entity_labels,
-                   flagged_only=flagged_only, progress=lambda done, total: bar.update(task, completed=done, total=total))
+        task = bar.add_task("tag", total=len(todo))
+        tag_stored(store, todo, load_nlp(cfg.spacy_model, cfg.spacy_fallbacks), cfg.entity_labels,
+                   progress=lambda done, _total: bar.update(task, completed=done))
 
 
 @app.command()

@@ -104,7 +104,7 @@ class Pipeline:
         else:  # "shown": the review UI tags each page of passages as it draws it (tag_stored with passage_ids)
             needed = set()
         gazetteer = {p.id for p in passages} - needed
-        return ScanResult(doc, self._tag(passages, needed, gazetteer), tuple(predictions), tuple(flags),
+        return ScanResult(doc, self.tag_passages(passages, needed, gazetteer), tuple(predictions), tuple(flags),
                           document_risk(flags), self.model.version, frozenset(gazetteer))
 
     def reclassify(self, doc: Document, passages: Iterable[Passage],
@@ -118,10 +118,10 @@ class Pipeline:
         flags = flag_passages(predictions, self.model.thresholds)
         untagged = set(untagged)
         needed = {f.passage_id for f in flags} & untagged
-        return ScanResult(doc, self._tag(passages, needed, set()), tuple(predictions), tuple(flags),
+        return ScanResult(doc, self.tag_passages(passages, needed, set()), tuple(predictions), tuple(flags),
                           document_risk(flags), self.model.version, frozenset(untagged - needed))
 
-    def _tag(self, passages: tuple[Passage, ...], needed: set[str], gazetteer: set[str]) -> tuple[Passage, ...]:
+    def tag_passages(self, passages: tuple[Passage, ...], needed: set[str], gazetteer: set[str]) -> tuple[Passage, ...]:
         """Full NER on the passages in `needed`, the gazetteer alone on those in `gazetteer`; the others keep
         their entities. Reading order is kept."""
         if not (needed or gazetteer):
@@ -147,12 +147,11 @@ class Pipeline:
                 yield path, exc
 
 
-def tag_stored(store: Store, nlp: Any, labels: Iterable[str], *, flagged_only: bool = False,
-               doc_ids: list[str] | None = None, passage_ids: list[str] | None = None,
+def tag_stored(store: Store, todo: list[Passage], nlp: Any, labels: Iterable[str], *,
                progress: Callable[[int, int], None] | None = None) -> int:
-    """Run the NER on stored passages that had only the gazetteer, within an export's filters (or among
-    `passage_ids`); returns how many. Saved a few hundred at a time, so an interrupted export keeps them."""
-    todo = store.untagged_passages(flagged_only=flagged_only, doc_ids=doc_ids, passage_ids=passage_ids)
+    """Run the NER on stored passages that had only the gazetteer (`todo`, from `store.untagged_passages`,
+    which callers read first to know whether spaCy is needed at all) and store what it finds; returns how
+    many. Saved a few hundred at a time, so an interrupted export keeps what it tagged."""
     labels = tuple(labels)
     for i in range(0, len(todo), 500):
         store.save_entities(find_entities(todo[i : i + 500], nlp, labels=labels))
