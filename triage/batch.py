@@ -22,7 +22,7 @@ from .config import Config
 from .archive import Limits, is_archive, walk_archive
 from .db import is_postgres_url, redact_url
 from .errors import ArchiveError, InputRejectedError, StoreError, TriageError
-from .extract import list_attachments
+from .email_text import is_email
 from .guard import MB, check_input_file
 from .workers import Outcome, Task, peak_rss_mb, run_dask, run_local
 
@@ -196,8 +196,7 @@ def run_batch(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
     """Process files and folders into the store at `config.db`; return the run report (also stored)."""
-    from .pipeline import Pipeline
-    from .registry import load_model
+    from .registry import active_version
     from .store import open_store
 
     options = options or BatchOptions()
@@ -205,11 +204,11 @@ def run_batch(
     # its own lock in the database instead, see Store.start_run).
     lock = None if is_postgres_url(config.db) else _Lock(config.db, wait=options.wait)
     try:
-        model = load_model(config.models_dir)
-        # Classification only: spaCy loads in the runner only if a new model flags passages that never had the NER.
-        reclassifier = Pipeline(config, model, None)
+        # Only the version's name: the runner loads the model only if a stored document needs re-classifying,
+        # so a run's workers start without waiting for the runner to import scikit-learn.
+        version = active_version(config.models_dir)
         with open_store(config.db) as store:
-            return _Run(store, config, options, reclassifier, on_progress).execute(list(paths))
+            return _Run(store, config, options, version, on_progress).execute(list(paths))
     finally:
         if lock is not None:
             lock.release()
@@ -218,11 +217,11 @@ def run_batch(
 class _Run:
     """One run's state: counts, report, and the writing of outcomes."""
 
-    def __init__(self, store: Any, config: Config, options: BatchOptions, reclassifier: Any,
+    def __init__(self, store: Any, config: Config, options: BatchOptions, version: str,
                  on_progress: Callable[[Progress], None] | None) -> None:
         self.store, self.config, self.options = store, config, options
-        self.pipe = reclassifier
-        self.version: str = reclassifier.model.version
+        self.version = version
+        self.reclassifier: Any = None
         self.on_progress = on_progress or (lambda _p: None)
         self.counts = {"inputs": 0, "stored": 0, "reclassified": 0, "skipped": 0, "duplicates": 0,
                        "failed": 0, "known_failures_skipped": 0}
@@ -356,8 +355,10 @@ class _Run:
         if task is not None:
             self.pending[task.key] = task.data
             yield task
-        if data is None:
+        if data is None or not is_email(data):  # only an e-mail has attachments; PDFs need no extractor here
             return
+        from .extract import list_attachments
+
         for attachment in list_attachments(data, item.name):
             self.progress.total += 1
             origin = f"{item.origin}/{attachment.source.removeprefix(item.name + '/')}"
@@ -376,7 +377,13 @@ class _Run:
 
     def _reclassify(self, doc_id: str) -> None:
         t0 = time.monotonic()
-        result = self.pipe.reclassify(self.store.document(doc_id), self.store.passages(doc_id),
+        if self.reclassifier is None:
+            from .pipeline import Pipeline
+            from .registry import load_model
+
+            # Classification only: spaCy loads too only if the model flags passages that never had the NER.
+            self.reclassifier = Pipeline(self.config, load_model(self.config.models_dir, self.version), None)
+        result = self.reclassifier.reclassify(self.store.document(doc_id), self.store.passages(doc_id),
                                      self.store.untagged_ids(doc_id))
         self.store.save_result(result)
         self.timing["reclassify_seconds"] += time.monotonic() - t0

@@ -15,61 +15,12 @@ from .extract import extract_document
 from .flag import document_risk, flag_passages
 from .registry import load_model
 from .segment import split_passages
-from .types import Document, Flag, Passage, Prediction
+from .types import Document, Passage, ScanResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .store import Store
-
-
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    """Everything the pipeline learned about one document."""
-
-    document: Document
-    passages: tuple[Passage, ...]
-    predictions: tuple[Prediction, ...]
-    flags: tuple[Flag, ...]
-    risk: float
-    model_version: str
-    # Passages that only had the gazetteer (entity_scope "flagged": nobody reads them entity by entity yet);
-    # the store marks them so an export can finish them before it shows or redacts their names.
-    untagged: frozenset[str] = frozenset()
-
-    def to_json(self) -> dict[str, Any]:
-        """The `triage scan --json` shape (a stable interface: keep its keys)."""
-        preds = {p.passage_id: p for p in self.predictions}
-        return {
-            "document": {
-                "id": self.document.id,
-                "source": self.document.source,
-                "pages": len(self.document.pages),
-                "title": self.document.title,
-                "language": dict(self.document.metadata).get("language", ""),
-                "risk": self.risk,
-                "model_version": self.model_version,
-                "ocr_pages": [p.number for p in self.document.pages if p.ocr],
-                "ocr_confidence": float(dict(self.document.metadata).get("ocr_confidence", 0.0)),
-                "needs_ocr_pages": [p.number for p in self.document.pages if p.needs_ocr],
-            },
-            "passages": [
-                {
-                    "id": p.id,
-                    "page": p.page,
-                    "start": p.start,
-                    "end": p.end,
-                    "text": p.text,
-                    "lang": p.lang,
-                    "entities": [{"text": e.text, "label": e.label, "start": e.start, "end": e.end}
-                                 for e in p.entities],
-                    "scores": {k: round(v, 4) for k, v in preds[p.id].scores},
-                    "labels": list(preds[p.id].labels),
-                    "indicators": [i.to_dict() for i in preds[p.id].indicators],
-                }
-                for p in self.passages
-            ],
-        }
 
 
 @dataclass

@@ -13,12 +13,12 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-
-from .classify import RiskModel
 from .errors import ModelIntegrityError, ModelNotFoundError
+
+if TYPE_CHECKING:
+    from .classify import RiskModel
 
 ARTIFACT = "model.joblib"
 CARD = "card.json"
@@ -76,6 +76,8 @@ def save_model(model: RiskModel, card: dict[str, Any], models_dir: Path, *, acti
     model.version = version
     folder = models_dir / version
     folder.mkdir(exist_ok=False)
+    import joblib
+
     joblib.dump(model, folder / ARTIFACT, compress=3)
     digest = sha256_file(folder / ARTIFACT)
     card = {**card, "version": version, "artifact": ARTIFACT, "artifact_sha256": digest}
@@ -170,6 +172,11 @@ def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
             f"{path} has SHA-256 {actual[:16]}..., but the registry recorded {expected[:16]}...; "
             "the file was changed after training and will not be loaded (retrain, or restore the file)"
         )
+    # Imported here: reading the registry (which version is active) should not load scikit-learn.
+    import joblib
+
+    from .classify import RiskModel
+
     model = joblib.load(path)
     if not isinstance(model, RiskModel):
         raise ModelIntegrityError(f"{path} does not hold a triage model")
