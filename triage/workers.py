@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,8 @@ from .errors import TriageError
 
 if TYPE_CHECKING:
     from .config import Config
-    from .pipeline import Pipeline, ScanResult
+    from .pipeline import Pipeline
+    from .types import ScanResult
 
 # One BLAS/OpenMP thread per worker: the parallelism comes from the processes, and nested thread pools
 # on a 2-core machine only make workers fight over the cores.
@@ -120,6 +122,11 @@ def _worker_main(conn: Connection, config: Config, model_version: str) -> None:
         conn.send(("ready", None))
         while (task := conn.recv()) is not None:
             conn.send(("done", process_task(task, config, model_version)))
+        # Nothing is left to write, and tearing down spaCy's and scikit-learn's modules one by one takes
+        # a second or more that the run would wait for at its end.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     except TriageError as exc:  # e.g. no spaCy pipeline installed: the run cannot go on
         conn.send(("fatal", str(exc)))
     except (EOFError, BrokenPipeError, ConnectionResetError, KeyboardInterrupt):
@@ -220,13 +227,15 @@ def run_local(
             feed()
             yield from done
     finally:
+        idle = [s for s in slots if s.proc.is_alive() and s.ready and s.task is None]
+        for slot in idle:  # all told first, so they exit together
+            try:
+                slot.conn.send(None)
+            except OSError:
+                pass
+        for slot in idle:
+            slot.proc.join(5)
         for slot in slots:
-            if slot.proc.is_alive() and slot.ready and slot.task is None:
-                try:
-                    slot.conn.send(None)
-                except OSError:
-                    pass
-                slot.proc.join(5)
             _stop(slot)
 
 
