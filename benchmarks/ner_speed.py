@@ -2,7 +2,8 @@
 
 Prints, on this machine:
 1. single-thread sgemm GFLOPS of thinc's bundled BLIS and of numpy's OpenBLAS, on the NER's layer shape;
-2. NER words/s with spaCy's default ops (BLIS) and with the ops triage.entities loads (OpenBLAS);
+2. NER words/s with spaCy's default ops (BLIS) and with the ops triage.entities loads (OpenBLAS), under the
+   spaCy and thinc versions it prints first;
 3. the share of passages the active model flags (and so the NER tags) in the archive from make_archive.py
    and, if present, in the real UN report PDFs under ../shared/evaldata/pdfs (measured, never trained on).
 
@@ -81,6 +82,14 @@ def main() -> None:
     ap.add_argument("--archive", type=Path, default=Path("/tmp/triage-archive"))
     ap.add_argument("--docs", type=int, default=20, help="archive PDFs to read")
     args = ap.parse_args()
+    if not (args.archive / "manifest.json").exists():
+        sys.exit(f"no archive at {args.archive}: make one with benchmarks/make_archive.py --out {args.archive}")
+    import spacy
+    import thinc
+
+    # The version matters: the wheels of spaCy 3.8.8 to 3.8.18 take and drop the GIL twice on every look at
+    # the parser's buffer, which made the NER about half as fast as with 3.8.7 here (constraints.txt pins it).
+    print(f"spaCy {spacy.__version__}, thinc {thinc.__version__}")
     for name, g in gflops().items():
         print(f"sgemm 4000x288 by 288x288, one call at a time: {name} {g:.0f} GFLOPS")
     cfg = load_config()
