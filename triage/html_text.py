@@ -16,8 +16,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import trafilatura
-
 from .errors import ExtractionError
 
 MAX_HTML_BYTES = 20_000_000  # trafilatura's own ceiling (MAX_FILE_SIZE): larger pages come back empty
@@ -48,6 +46,10 @@ def read_html(html: str, name: str) -> tuple[str, dict[str, str]]:
             f"{name} is a web page of {len(html) >> 20} MB, over the {MAX_HTML_BYTES // 1_000_000} MB "
             "limit; save the article alone (or print it to PDF) and retry"
         )
+    # Imported here: it takes a quarter of a second (it loads an HTTP stack), which every batch worker and
+    # CLI start paid for PDFs alone.
+    import trafilatura
+
     result = trafilatura.bare_extraction(
         html, with_metadata=True, include_tables=True, include_comments=False, include_links=False,
         include_images=False, favor_recall=True, deduplicate=False,
