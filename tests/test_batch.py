@@ -407,3 +407,25 @@ def test_archives_nested_too_deep_are_refused_not_opened(tmp_path) -> None:
     (tmp_path / "in" / "deep.zip").write_bytes(data)
     items = list(iter_inputs([tmp_path / "in"]))
     assert len(items) == 1 and "nested deeper" in items[0].refusal and items[0].name.startswith("deep.zip/")
+
+
+def test_a_changed_model_file_stops_the_run_with_a_clear_error_and_stores_nothing(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The runner no longer loads the model itself (its workers do), so the integrity check reaches the
+    # user from a worker: still one clear message, exit code 1, and no document stored under a bad model.
+    from dataclasses import replace
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_config.models_dir, models)
+    version = json.loads((models / "registry.json").read_text())["active"]
+    with open(models / version / "model.joblib", "ab") as f:
+        f.write(b"tampered")
+    inbox = tmp_path / "in"
+    _inbox(inbox, texts=1, pdfs=0, bad=False)
+    cfg = replace(_cfg(trained_config, tmp_path / "m.db"), models_dir=models)
+    proc = _cli([str(inbox), "--workers", "1"], cfg)
+    out, err = proc.communicate(timeout=180)
+    assert proc.returncode == 1, (out, err)
+    assert err.startswith("Error: a worker could not start: ") and "will not be loaded" in err, err
+    assert "Traceback" not in err
+    with open_store(cfg.db) as store:
+        assert store.stored_versions() == {}
