@@ -9,25 +9,11 @@ from __future__ import annotations
 
 import random
 import sys
-from dataclasses import dataclass
 
 from triage.framework import LABELS
 from triage.store import open_store
-from triage.types import Document, Flag, Page, Passage, Prediction
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    """The fields Store.save_result reads, without importing triage.pipeline (and so spaCy): the
-    writer starts a dozen times per test, and the store is what is under test."""
-
-    document: Document
-    passages: tuple[Passage, ...]
-    predictions: tuple[Prediction, ...]
-    flags: tuple[Flag, ...]
-    risk: float
-    model_version: str
-    untagged: frozenset[str] = frozenset()
+# ScanResult lives in triage.types, so the writer stores the real thing without importing spaCy.
+from triage.types import Document, Flag, Page, Passage, Prediction, ScanResult
 
 
 def make_result(seed: int) -> ScanResult:
