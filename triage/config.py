@@ -91,6 +91,9 @@ class Config:
     tesseract: str = "tesseract"
     session_idle_minutes: int = SESSION_IDLE_MINUTES
     entity_scope: str = "flagged"
+    # Real UN documents whose paragraphs corpus/real_labels.jsonl labels (training only): "" means
+    # ../shared/un-reports beside the checkout (or $TRIAGE_REAL_REPORTS) when it exists.
+    real_reports_dir: str = ""
 
     def __post_init__(self) -> None:
         if not self.db:
