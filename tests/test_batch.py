@@ -152,7 +152,9 @@ def test_a_new_model_only_reclassifies_stored_documents(local_run, tmp_path) -> 
     models = tmp_path / "models"
     shutil.copytree(cfg.models_dir, models)
     model = load_model(models)
-    v2 = save_model(replace(model, version="", thresholds={k: 0.0 for k in model.thresholds}), read_card(models),
+    # max_labels=0: no cap on labels per passage, so a threshold of 0 flags every label of every passage.
+    v2 = save_model(replace(model, version="", thresholds={k: 0.0 for k in model.thresholds}, max_labels=0),
+                    read_card(models),
                     models, activate=True)
     db = tmp_path / "v2.db"
     shutil.copy(cfg.db, db)

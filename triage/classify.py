@@ -27,6 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize
 
+from .flag import select_labels
 from .framework import LABELS, Framework
 from .types import Cue, IndicatorScore, Prediction
 
@@ -282,6 +283,34 @@ class RiskModel:
     # Platt parameters (a, b) per label, fitted on out-of-fold scores: p = sigmoid(a * logit(raw) + b).
     # Balanced class weights push raw scores up; this maps them back to observed frequencies.
     calibration: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Sentence-embedding heads (triage.embed), blended with the TF-IDF heads: raw = blend * tfidf + (1 - blend)
+    # * embedding. The embedder is not pickled with the model: registry.load_model attaches models/static/<name>.
+    embedder_name: str = ""
+    emb_estimators: dict[str, LogisticRegression | float] = field(default_factory=dict)
+    blend: float = 1.0
+    embedder: Any = None
+    # At most this many labels per passage, the ones furthest over their thresholds (0: every label over its
+    # threshold). Real paragraphs cross several thresholds at once; a reviewer needs the ones that matter.
+    max_labels: int = 0
+    # Optional first stage, "does this paragraph report anything a risk factor covers?", trained on real
+    # paragraphs (any label vs none); every label's score is multiplied by it before calibration.
+    gate: tuple[Any, Any] | None = None  # (TF-IDF estimator, embedding estimator or None)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["embedder"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Models pickled before a field existed get its default.
+        defaults = {"embedder_name": "", "emb_estimators": {}, "blend": 1.0, "embedder": None, "max_labels": 0,
+                    "calibration": {}, "gate": None}
+        self.__dict__.update({**defaults, **state})
+
+    def embedding_input(self, texts: Sequence[str]) -> list[str]:
+        """What the embedder reads: the text with names masked as the TF-IDF features mask them."""
+        prep = self.features.transformer_list[0][1].preprocessor
+        return [prep(t) for t in texts]
 
     # -- scoring ---------------------------------------------------------------------------
     def score_matrix(self, texts: Sequence[str], *, x: Any = None) -> np.ndarray:
@@ -299,11 +328,25 @@ class RiskModel:
         """The estimators' own probabilities, before calibration."""
         if x is None:
             x = self.features.transform(texts)
-        out = np.zeros((len(texts), len(self.labels)))
-        for j, label in enumerate(self.labels):
-            est = self.estimators.get(label, 0.0)
-            out[:, j] = est if isinstance(est, float) else est.predict_proba(x)[:, 1]
+        out = _head_scores(self.estimators, self.labels, x, len(texts))
+        e = None
+        if self.emb_estimators and self.blend < 1.0:
+            if self.embedder is None:
+                raise ValueError(f"this model needs the static embedding model {self.embedder_name!r}, not attached")
+            e = self.embedder.embed(self.embedding_input(texts))
+            out = self.blend * out + (1.0 - self.blend) * _head_scores(self.emb_estimators, self.labels, e, len(texts))
+        if self.gate is not None:
+            g = self.gate[0].predict_proba(x)[:, 1]
+            if self.gate[1] is not None and e is not None:
+                g = self.blend * g + (1.0 - self.blend) * self.gate[1].predict_proba(e)[:, 1]
+            out = out * g[:, None]
         return out
+
+    def decide(self, scores: np.ndarray) -> list[tuple[str, ...]]:
+        """Labels per row of a calibrated score matrix: over threshold, and at most `max_labels` of them,
+        furthest over their thresholds first."""
+        return [select_labels(zip(self.labels, map(float, row), strict=True), self.thresholds, self.max_labels)
+                for row in scores]
 
     def indicator_similarity(self, texts: Sequence[str]) -> np.ndarray | None:
         """Similarity of each text to each indicator prototype (columns follow `indicator_ids`)."""
@@ -315,11 +358,12 @@ class RiskModel:
             return []
         x = self.features.transform(texts).tocsr()
         scores = self.score_matrix(texts, x=x)
+        decided = self.decide(scores)
         sims = self._indicator_similarity(texts)
         preds = []
         for i, (pid, text) in enumerate(zip(ids, texts, strict=True)):
             row = {lab: float(scores[i, j]) for j, lab in enumerate(self.labels)}
-            labels = tuple(lab for lab in self.labels if row[lab] >= self.thresholds.get(lab, 0.5))
+            labels = decided[i]
             indicators = self._rank_indicators(labels, sims[i] if sims is not None else None, row)
             cues = self._explain(text, x[i], labels) if explain and labels else ()
             preds.append(
@@ -404,6 +448,14 @@ class RiskModel:
         return tuple(cues)
 
 
+def _head_scores(estimators: dict[str, Any], labels: Sequence[str], x: Any, n: int) -> np.ndarray:
+    out = np.zeros((n, len(labels)))
+    for j, label in enumerate(labels):
+        est = estimators.get(label, 0.0)
+        out[:, j] = est if isinstance(est, float) else est.predict_proba(x)[:, 1]
+    return out
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
@@ -436,6 +488,11 @@ def fit_model(
     c: float = 4.0,
     mask_names: bool = True,
     mask_unknown_names: str = "",
+    embedder: Any = None,
+    embedder_name: str = "",
+    blend: float = 1.0,
+    emb_c: float = 2.0,
+    gate_rows: Sequence[bool] | None = None,
 ) -> RiskModel:
     """Fit features and one estimator per label; thresholds default to 0.5 until training sets them.
     `mask_unknown_names` also masks capitalised words as names (NameMasker; see UNKNOWN_NAME_MODES). On the
@@ -468,6 +525,23 @@ def fit_model(
     estimators.update({label: est for (label, _), est in zip(todo, fitted, strict=True)})
     estimators = {label: estimators[label] for label in LABELS}  # keep RF order
     model = RiskModel(features=features, estimators=estimators, thresholds=dict(thresholds or {}))
+    if embedder is not None and blend < 1.0:
+        model.embedder, model.embedder_name, model.blend = embedder, embedder_name, blend
+        e = embedder.embed(model.embedding_input(texts))
+        model.emb_estimators = {}
+        for label, y in todo:
+            # lbfgs on a dense 256-column matrix: seconds for all labels; balanced for the same reason as above.
+            model.emb_estimators[label] = LogisticRegression(C=emb_c, class_weight="balanced", max_iter=3000).fit(e, y)
+        model.emb_estimators = {label: model.emb_estimators.get(label, estimators[label]) for label in LABELS}
+    if gate_rows is not None and any(gate_rows):
+        rows = np.flatnonzero(np.asarray(gate_rows, dtype=bool))
+        any_label = np.array([bool(label_sets[i]) for i in rows], dtype=int)
+        if 0 < any_label.sum() < len(rows):
+            g_emb = None
+            if model.emb_estimators:
+                g_emb = LogisticRegression(C=emb_c, class_weight="balanced", max_iter=3000).fit(
+                    embedder.embed(model.embedding_input([texts[i] for i in rows])), any_label)
+            model.gate = (build_estimator(c).fit(x[rows], any_label), g_emb)
     if framework is not None:
         _fit_indicators(model, texts, indicator_sets or [() for _ in texts], framework)
     return model

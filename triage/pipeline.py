@@ -46,7 +46,7 @@ class Pipeline:
             doc, min_chars=self.config.min_passage_chars, max_chars=self.config.max_passage_chars
         ))
         predictions = self.model.predict([p.id for p in passages], [p.text for p in passages])
-        flags = flag_passages(predictions, self.model.thresholds)
+        flags = flag_passages(predictions, self.model.thresholds, max_labels=self.model.max_labels)
         scope = entity_scope or self.config.entity_scope
         if scope == "all":
             needed = {p.id for p in passages}
@@ -66,7 +66,7 @@ class Pipeline:
         passages it newly flags that never had the NER (`untagged`) are tagged now."""
         passages = tuple(passages)
         predictions = self.model.predict([p.id for p in passages], [p.text for p in passages])
-        flags = flag_passages(predictions, self.model.thresholds)
+        flags = flag_passages(predictions, self.model.thresholds, max_labels=self.model.max_labels)
         untagged = set(untagged)
         needed = {f.passage_id for f in flags} & untagged
         return ScanResult(doc, self.tag_passages(passages, needed, set()), tuple(predictions), tuple(flags),

@@ -152,6 +152,9 @@ def active_version(models_dir: Path) -> str:
     return str(reg["active"])
 
 
+_STATIC_NAME = re.compile(r"[a-z0-9][a-z0-9.-]*")
+
+
 def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
     """Load a version (the active one by default), refusing an artifact whose hash has changed."""
     models_dir = Path(models_dir)
@@ -180,7 +183,36 @@ def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
     model = joblib.load(path)
     if not isinstance(model, RiskModel):
         raise ModelIntegrityError(f"{path} does not hold a triage model")
+    if model.embedder_name:
+        model.embedder = load_embedder(models_dir, model.embedder_name)
     return model
+
+
+STATIC_DIR = "static"
+
+
+def load_embedder(models_dir: Path, name: str) -> Any:
+    """The static embedding model <models_dir>/static/<name>/ (or the one bundled in the repository's models/,
+    so a models folder of its own need not copy it), checked against the hashes in its card."""
+    if not _STATIC_NAME.fullmatch(name):
+        raise ModelIntegrityError(f"{name!r} is not a static embedding model name")
+    folder = Path(models_dir) / STATIC_DIR / name
+    if not folder.exists():
+        from .config import ROOT
+
+        folder = ROOT / "models" / STATIC_DIR / name
+    try:
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(f"static embedding model {folder} is missing or has no card.json: {exc}") from exc
+    for file, expected in card.get("sha256", {}).items():
+        if not (folder / file).exists():
+            raise ModelNotFoundError(f"{folder / file} is missing")
+        if sha256_file(folder / file) != expected:
+            raise ModelIntegrityError(f"{folder / file} was changed after it was distilled; restore it")
+    from .embed import StaticEmbedder
+
+    return StaticEmbedder(folder)
 
 
 def _now() -> str:
