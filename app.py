@@ -567,6 +567,17 @@ def models_page() -> None:
                          key="compare-with")
     other_card = read_card(config.models_dir, other) if other != "none" else None
     st.altair_chart(trends.metrics_chart(active, other_card), use_container_width=True)
+    if rv := active.get("real_validation"):
+        st.markdown(f"**Real UN paragraphs, held out by document** ({rv['paragraphs']} paragraphs from "
+                    f"{rv['documents']} documents): macro-F1 {rv['macro_f1']:.2f}, recall {rv['macro_recall']:.2f}, "
+                    f"negatives flagged {rv['false_alarm_rate']:.2f}, labels per flagged paragraph "
+                    f"{rv['labels_per_flagged']}")
+        st.dataframe([{"label": lab, **{k: rv[lab][k] for k in ("precision", "recall", "f1", "support")}}
+                      for lab in LABELS], hide_index=True, use_container_width=False)
+        if (chart := trends.tradeoff_chart(active)) is not None:
+            st.altair_chart(chart, use_container_width=True)
+    else:
+        st.caption("This model was trained without real UN paragraphs (no ../shared/un-reports): no real validation.")
     if other_card is not None:
         st.markdown("**Held-out test split** (never trained on)")
         st.dataframe([{"figure": k, f"{reg['active']} (active)": v, other: held_out(other_card)[k]}

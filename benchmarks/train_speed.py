@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from training.train import cross_validated_scores, load_corpus
+from training.train import cross_validated_scores, load_corpus, shipped_fit_kwargs
 from triage.classify import build_estimator, build_features, fit_model
 from triage.config import load_config
 from triage.framework import LABELS, load_framework
@@ -52,7 +52,7 @@ def main() -> None:
 
     started, cpu = time.perf_counter(), time.process_time()
     model = fit_model(texts, labels, indicator_sets=[r.get("indicators", []) for r in sample],
-                      framework=load_framework(cfg.framework_path), mask_unknown_names="unseen")  # as `triage train`
+                      framework=load_framework(cfg.framework_path), **shipped_fit_kwargs(cfg.models_dir))  # as `triage train`
     fit_s, cpu_s = time.perf_counter() - started, time.process_time() - cpu
     # CPU seconds depend far less on what else runs on the machine than wall time does.
     print(f"fit (features + 14 classifiers + indicator prototypes): {fit_s:.1f} s wall, {cpu_s:.1f} s CPU "
@@ -60,7 +60,7 @@ def main() -> None:
 
     if args.folds:
         started = time.perf_counter()
-        cross_validated_scores(texts, labels, folds=args.folds)
+        cross_validated_scores(texts, labels, folds=args.folds, **shipped_fit_kwargs(cfg.models_dir))
         print(f"{args.folds}-fold out-of-fold scoring (threshold choice): {time.perf_counter() - started:.1f} s; "
               f"load average {_load()}")
 

@@ -163,7 +163,63 @@ def table(result: dict[str, Any]) -> str:
         f = result["fairness"]
         lines += ["", f"Counterfactual name swaps: {f['label_flip_rate']:.4f} of label decisions flipped, "
                       f"{f['passage_flip_rate']:.4f} of passages had a flip ({f['passages']} passages)"]
+    if "real_validation" in result:
+        lines += ["", *real_table(result["real_validation"])]
     return "\n".join(lines) + "\n"
+
+
+def real_table(rv: dict[str, Any]) -> list[str]:
+    """The real document-held-out validation as Markdown lines: per label, then the recall/flagged trade-off."""
+    lines = [f"## Real UN paragraphs, held out by document ({rv['paragraphs']} paragraphs, {rv['documents']} documents, "
+             f"{rv['negatives']} negatives)", "", rv["note"] + ".", "",
+             "| label | precision | recall | F1 | support | threshold rests on |", "|---|---|---|---|---|---|"]
+    for lab in LABELS:
+        r = rv[lab]
+        lines.append(f"| {lab} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['support']} "
+                     f"| {rv.get('threshold_basis', {}).get(lab, '')} |")
+    lines += [f"| **macro** | {rv['macro_precision']:.3f} | {rv['macro_recall']:.3f} | {rv['macro_f1']:.3f} | | |", "",
+              f"Negative paragraphs flagged (false alarms): {rv['false_alarm_rate']}; paragraphs flagged: "
+              f"{rv['flagged_share']}; labels per flagged paragraph: {rv['labels_per_flagged']}; ECE: {rv['ece']}; "
+              f"indicator top-3 hit rate: {rv['indicator_top3'].get('hit_rate')} over "
+              f"{rv['indicator_top3'].get('pairs')} gold indicators (chance {rv['indicator_top3'].get('chance')})."]
+    if rv.get("tradeoff"):
+        lines += ["", "What recall costs (per-label recall target -> what is reached on held-out documents; plot in "
+                      "tradeoff.png):", "", "| recall target | macro recall | macro precision | flagged share "
+                      "| false alarms |", "|---|---|---|---|---|"]
+        lines += [f"| {t['recall_target']:.2f} | {t['macro_recall']:.3f} | {t['macro_precision']:.3f} "
+                  f"| {t['flagged_share']:.3f} | {t['false_alarm_rate']:.3f} |" for t in rv["tradeoff"]]
+    return lines
+
+
+def plot_tradeoff(rv: dict[str, Any], path: Path) -> bool:
+    """Flagged share against recall on real held-out paragraphs, one point per recall target."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    pts = rv.get("tradeoff") or []
+    if not pts:
+        return False
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([t["flagged_share"] for t in pts], [t["macro_recall"] for t in pts], "o-", label="all paragraphs flagged")
+    ax.plot([t["false_alarm_rate"] for t in pts], [t["macro_recall"] for t in pts], "s--", label="negatives flagged")
+    for t in pts:
+        ax.annotate(f"{t['recall_target']:.2f}", (t["flagged_share"], t["macro_recall"]), fontsize=7,
+                    textcoords="offset points", xytext=(4, -8))
+    ax.set_xlabel("share of paragraphs flagged")
+    ax.set_ylabel("macro recall (held-out documents)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title("What recall costs a reviewer (labels: per-label target)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def plot_reliability(result: dict[str, Any], path: Path) -> bool:
@@ -204,6 +260,8 @@ def write_report(result: dict[str, Any], out_dir: Path) -> list[Path]:
     written[1].write_text(table(result), encoding="utf-8")
     if plot_reliability(result, out_dir / "reliability.png"):
         written.append(out_dir / "reliability.png")
+    if "real_validation" in result and plot_tradeoff(result["real_validation"], out_dir / "tradeoff.png"):
+        written.append(out_dir / "tradeoff.png")
     return written
 
 

@@ -10,6 +10,7 @@ import hashlib
 import json
 import platform
 import time
+import zlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,21 +18,34 @@ from typing import Any
 
 import numpy as np
 import sklearn
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 
-from training.evaluate import evaluate_model
+from training.evaluate import evaluate_model, indicator_top3
+from training.real_corpus import LOCATORS, load_real_corpus
 from training.evaluate import expected_calibration_error as _ece
 from training.evaluate import per_label_metrics as _per_label_metrics
-from triage.classify import apply_platt, fit_model, fit_platt
+from triage.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
 from triage.config import TRAIN_FOLDS, Config, load_config
 from triage.errors import TriageError
+from triage.flag import select_labels
 from triage.framework import LABELS, load_framework
-from triage.registry import active_version, read_card, regressions, save_model
+from triage.registry import active_version, load_embedder, read_card, regressions, save_model
 
 PASSAGES = "passages.jsonl"
 TEST_IDS = "test_ids.txt"
 FOLDS = TRAIN_FOLDS
 MIN_THRESHOLD = 0.05  # below this a label would flag almost everything
+# A label's threshold rests on real paragraphs alone once it has this many real positives.
+MIN_REAL_POSITIVES = 20
+REAL_SOURCE = "un-reports"
+# The shipped approach, chosen by training/compare.py on real document-held-out paragraphs (models/comparison.md):
+# TF-IDF heads blended with heads on static MiniLM embeddings, and at most MAX_LABELS labels per passage.
+EMBEDDER = "minilm-m2v-256"
+BLEND = 0.5
+MAX_LABELS = 2
+# A first stage trained on real paragraphs ("does this report anything a risk factor covers?"), multiplying
+# every label's score: it cut false alarms on real negatives from 0.29 to 0.20 (models/comparison.md).
+GATE = True
 
 
 def load_corpus(corpus_dir: Path) -> list[dict[str, Any]]:
@@ -53,31 +67,140 @@ def label_matrix(label_sets: Sequence[Sequence[str]]) -> np.ndarray:
     return np.array([[lab in ls for lab in LABELS] for ls in label_sets], dtype=int)
 
 
+def fold_groups(records: Sequence[dict[str, Any]], *, written_groups: int = 40) -> np.ndarray:
+    """The unit each record is split by: a real paragraph's document (never split across folds, or the model
+    would be judged on the document it learnt from), a written passage's hashed id otherwise."""
+    return np.array([r["group"] if r.get("group") else f"w{zlib.crc32(r['id'].encode()) % written_groups}"
+                     for r in records])
+
+
 def cross_validated_scores(
-    texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS, mask_unknown_names: str = ""
+    texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS, groups: Sequence[str] | None = None,
+    **fit_kwargs: Any,
 ) -> np.ndarray:
-    """Out-of-fold scores for every passage: each is scored by a model that never saw it."""
+    """Out-of-fold scores for every passage: each is scored by a model that never saw it (nor, with `groups`,
+    anything of its group)."""
     scores = np.zeros((len(texts), len(LABELS)))
-    for train_idx, test_idx in KFold(folds, shuffle=True, random_state=0).split(texts):
-        model = fit_model([texts[i] for i in train_idx], [label_sets[i] for i in train_idx],
-                          mask_unknown_names=mask_unknown_names)
+    if groups is None:
+        splits = KFold(folds, shuffle=True, random_state=0).split(texts)
+    else:
+        splits = GroupKFold(min(folds, len(set(groups)))).split(texts, groups=list(groups))
+    gate_rows = fit_kwargs.pop("gate_rows", None)
+    for train_idx, test_idx in splits:
+        if gate_rows is not None:
+            fit_kwargs["gate_rows"] = [gate_rows[i] for i in train_idx]
+        model = fit_model([texts[i] for i in train_idx], [label_sets[i] for i in train_idx], **fit_kwargs)
         scores[test_idx] = model.score_matrix([texts[i] for i in test_idx])
     return scores
+
+
+def threshold_for_recall(pos_scores: np.ndarray, recall_target: float) -> float:
+    """The highest threshold whose recall over these positives' scores still reaches the target."""
+    pos = np.sort(np.asarray(pos_scores))
+    if len(pos) == 0:
+        return 0.5
+    # Keep ceil(target * n) positives above the threshold.
+    k = int(np.floor((1 - recall_target) * len(pos) + 1e-9))
+    return float(max(MIN_THRESHOLD, min(0.95, pos[k] - 1e-6)))
 
 
 def choose_thresholds(y: np.ndarray, scores: np.ndarray, recall_target: float) -> dict[str, float]:
     """Per label, the highest threshold whose recall still reaches the target (missing a warning
     sign costs more than showing a reviewer one passage too many)."""
-    out = {}
+    return {label: threshold_for_recall(scores[y[:, j] == 1, j], recall_target) for j, label in enumerate(LABELS)}
+
+
+def operating_point(
+    y: np.ndarray, oof_raw: np.ndarray, is_real: np.ndarray, recall_target: float,
+) -> tuple[dict[str, tuple[float, float]], dict[str, float], dict[str, str]]:
+    """Calibration and thresholds per label from out-of-fold scores of real paragraphs, where a report's
+    scores will come from; a label with fewer than MIN_REAL_POSITIVES real positives uses written passages
+    as well. Returns (calibration, thresholds, which rows each label's choice rests on)."""
+    calibration, thresholds, basis = {}, {}, {}
     for j, label in enumerate(LABELS):
-        pos = np.sort(scores[y[:, j] == 1, j])
-        if len(pos) == 0:
-            out[label] = 0.5
-            continue
-        # Keep ceil(target * n) positives above the threshold.
-        k = int(np.floor((1 - recall_target) * len(pos) + 1e-9))
-        out[label] = float(max(MIN_THRESHOLD, min(0.95, pos[k] - 1e-6)))
+        real_pos = int(y[is_real, j].sum())
+        rows = is_real if real_pos >= MIN_REAL_POSITIVES else np.ones(len(y), dtype=bool)
+        basis[label] = "real" if real_pos >= MIN_REAL_POSITIVES else f"real+written ({real_pos} real positives)"
+        calibration[label] = fit_platt(oof_raw[rows, j], y[rows, j])
+        cal = apply_platt(oof_raw[rows, j], calibration[label])
+        thresholds[label] = threshold_for_recall(cal[y[rows, j] == 1], recall_target)
+    return calibration, thresholds, basis
+
+
+def decisions(scores: np.ndarray, thresholds: dict[str, float], max_labels: int) -> np.ndarray:
+    """(n, 14) booleans: the labels `select_labels` keeps for each row of calibrated scores."""
+    out = np.zeros(scores.shape, dtype=bool)
+    for i, row in enumerate(scores):
+        for label in select_labels(zip(LABELS, map(float, row), strict=True), thresholds, max_labels):
+            out[i, LABELS.index(label)] = True
     return out
+
+
+def held_out_decisions(
+    y: np.ndarray, oof_raw: np.ndarray, is_real: np.ndarray, groups: np.ndarray, *, recall_target: float,
+    max_labels: int, folds: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decisions and calibrated scores for every row, with the operating point (calibration, thresholds)
+    chosen on the other folds' rows only: figures that do not grade thresholds on the scores that chose them."""
+    pred = np.zeros(y.shape, dtype=bool)
+    cal = np.zeros(y.shape)
+    for tr, te in GroupKFold(min(folds, len(set(groups)))).split(y, groups=groups):
+        calibration, thresholds, _ = operating_point(y[tr], oof_raw[tr], is_real[tr], recall_target)
+        cal[te] = apply_calibration(oof_raw[te], calibration)
+        pred[te] = decisions(cal[te], thresholds, max_labels)
+    return pred, cal
+
+
+TRADEOFF_TARGETS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+def tradeoff(y: np.ndarray, oof_raw: np.ndarray, is_real: np.ndarray, groups: np.ndarray, *, max_labels: int,
+             folds: int) -> list[dict[str, Any]]:
+    """What each recall target costs a reviewer on real held-out paragraphs: the recall reached, the share of
+    paragraphs flagged and of negatives flagged, for a range of per-label recall targets."""
+    rows = []
+    for target in TRADEOFF_TARGETS:
+        pred, _ = held_out_decisions(y, oof_raw, is_real, groups, recall_target=target, max_labels=max_labels,
+                                     folds=folds)
+        m = operating_metrics(y[is_real], pred[is_real])
+        rows.append({"recall_target": target, "macro_recall": m["macro_recall"], "macro_precision": m["macro_precision"],
+                     "macro_f1": m["macro_f1"], "flagged_share": m["flagged_share"],
+                     "false_alarm_rate": m["false_alarm_rate"]})
+    return rows
+
+
+def operating_metrics(y: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
+    """Per-label precision/recall/F1 of boolean decisions, their macro averages, and what a reviewer sees:
+    the share of negative paragraphs flagged (false alarms), the share of all flagged, labels per flag."""
+    out = per_label_metrics(y, pred.astype(float), dict.fromkeys(LABELS, 0.5))
+    negative = y.sum(axis=1) == 0
+    flagged = pred.any(axis=1)
+    out["false_alarm_rate"] = round(float(flagged[negative].mean()), 3) if negative.any() else None
+    out["flagged_share"] = round(float(flagged.mean()), 3)
+    out["labels_per_flagged"] = round(float(pred.sum(axis=1)[flagged].mean()), 2) if flagged.any() else 0.0
+    out["paragraphs"] = int(len(y))
+    out["negatives"] = int(negative.sum())
+    return out
+
+
+def real_indicator_top3(records: list[dict[str, Any]], framework: Any, *, folds: int) -> dict[str, Any]:
+    """Indicator top-3 hit rate on real paragraphs, each ranked by prototypes built without its document."""
+    if not any(r.get("indicators") for r in records):
+        return {"hit_rate": None, "pairs": 0}
+    groups = [r["group"] for r in records]
+    hits = pairs = 0.0
+    chance: list[float] = []
+    for tr, te in GroupKFold(min(folds, len(set(groups)))).split(records, groups=groups):
+        proto = RiskModel(features=None, estimators={}, thresholds={})  # type: ignore[arg-type]
+        _fit_indicators(proto, [records[i]["text"] for i in tr], [records[i].get("indicators", []) for i in tr],
+                        framework)
+        r = indicator_top3(proto, [records[i] for i in te])
+        if r["pairs"]:
+            hits += r["hit_rate"] * r["pairs"]
+            pairs += r["pairs"]
+            chance.append(r["chance"] * r["pairs"])
+    return {"hit_rate": round(hits / pairs, 3) if pairs else None, "pairs": int(pairs),
+            "chance": round(sum(chance) / pairs, 3) if pairs else None}
 
 
 def per_label_metrics(y: np.ndarray, scores: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
@@ -101,9 +224,11 @@ def _comparison_summary(models_dir: Path) -> dict[str, Any]:
     if not path.exists():
         return {"note": "no comparison run yet (python -m training.compare)"}
     data = json.loads(path.read_text(encoding="utf-8"))
-    keep = ("approach", "macro_f1", "ece", "train_seconds", "passages_per_second", "size_mb")
+    keep = ("approach", "train_seconds", "passages_per_second", "size_mb")
     return {"chosen": data["chosen"], "why": data["why"], "report": "models/comparison.md",
-            "results": [{k: r[k] for k in keep} for r in data["results"]]}
+            "results": [{**{k: r.get(k) for k in keep},
+                         **{f"{part}_macro_f1": r[part]["macro_f1"] for part in ("real", "written") if part in r}}
+                        for r in data["results"]]}
 
 
 def data_hash(records: list[dict[str, Any]]) -> str:
@@ -113,6 +238,14 @@ def data_hash(records: list[dict[str, Any]]) -> str:
         h.update(json.dumps(rec, sort_keys=True, ensure_ascii=False).encode())
         h.update(b"\n")
     return h.hexdigest()
+
+
+def shipped_fit_kwargs(models_dir: Path, *, embedder_name: str = EMBEDDER, blend: float = BLEND,
+                       mask_unknown_names: str = "unseen") -> dict[str, Any]:
+    """fit_model's arguments for the approach `triage train` ships (benchmarks time the same thing)."""
+    embedder = load_embedder(models_dir, embedder_name) if embedder_name and blend < 1.0 else None
+    return dict(mask_unknown_names=mask_unknown_names, embedder=embedder,
+                embedder_name=embedder_name if embedder else "", blend=blend if embedder else 1.0)
 
 
 def train(
@@ -126,6 +259,11 @@ def train(
     fairness: bool = True,
     note: str = "",
     mask_unknown_names: str = "unseen",
+    use_real: bool = True,
+    embedder_name: str = EMBEDDER,
+    blend: float = BLEND,
+    max_labels: int = MAX_LABELS,
+    gate: bool = GATE,
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
 
@@ -141,33 +279,68 @@ def train(
     framework = load_framework(config.framework_path)
     records = load_corpus(config.corpus_dir)
     test_ids = load_test_ids(config.corpus_dir)
-    train_recs = [r for r in records if r["id"] not in test_ids] + list(extra)
+    real = load_real_corpus(config, log=log) if use_real else []
+    train_recs = [r for r in records if r["id"] not in test_ids] + list(extra) + real
     test_recs = [r for r in records if r["id"] in test_ids]
     texts = [r["text"] for r in train_recs]
     label_sets = [r["labels"] for r in train_recs]
     y = label_matrix(label_sets)
-    log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews); {len(test_recs)} held out")
+    is_real = np.array([r.get("source") == REAL_SOURCE for r in train_recs], dtype=bool)
+    groups = fold_groups(train_recs)
+    log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews, {len(real)} real UN paragraphs); "
+        f"{len(test_recs)} held out")
 
+    fit_kwargs = shipped_fit_kwargs(config.models_dir, embedder_name=embedder_name, blend=blend,
+                                    mask_unknown_names=mask_unknown_names)
+    embedder = fit_kwargs["embedder"]
+    if gate and is_real.any():
+        fit_kwargs["gate_rows"] = list(is_real)
     started = time.perf_counter()
-    oof_raw = cross_validated_scores(texts, label_sets, folds=folds, mask_unknown_names=mask_unknown_names)
-    calibration = calibrate(y, oof_raw)
+    oof_raw = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, **fit_kwargs)
+    real_validation: dict[str, Any] | None = None
+    if is_real.any():
+        calibration, thresholds, basis = operating_point(y, oof_raw, is_real, config.recall_target)
+        pred, held_cal = held_out_decisions(y, oof_raw, is_real, groups, recall_target=config.recall_target,
+                                            max_labels=max_labels, folds=folds)
+        real_validation = {
+            "note": ("real UN paragraphs, split by document: each scored by a model that never saw its document, "
+                     "at calibration and thresholds chosen on the other folds' paragraphs"),
+            "documents": len(set(groups[is_real])),
+            **operating_metrics(y[is_real], pred[is_real]),
+            "all_labels_over_threshold": {k: v for k, v in operating_metrics(
+                y[is_real], held_out_decisions(y, oof_raw, is_real, groups, recall_target=config.recall_target,
+                                               max_labels=0, folds=folds)[0][is_real]).items()
+                if k.startswith(("macro", "false", "flagged", "labels"))},
+            "ece": _ece(y[is_real], held_cal[is_real])[0],
+            "indicator_top3": real_indicator_top3([r for r in train_recs if r.get("source") == REAL_SOURCE],
+                                                  framework, folds=folds),
+            "threshold_basis": basis,
+            "tradeoff": tradeoff(y, oof_raw, is_real, groups, max_labels=max_labels, folds=folds),
+        }
+    else:
+        calibration = calibrate(y, oof_raw)
+        thresholds = choose_thresholds(y, apply_calibration(oof_raw, calibration), config.recall_target)
     oof = apply_calibration(oof_raw, calibration)
-    thresholds = choose_thresholds(y, oof, config.recall_target)
-    cv = per_label_metrics(y, oof, thresholds)
-    cv_at_half = per_label_metrics(y, oof, dict.fromkeys(LABELS, 0.5))
+    cv = per_label_metrics(y[~is_real], oof[~is_real], thresholds)
+    cv_at_half = per_label_metrics(y[~is_real], oof[~is_real], dict.fromkeys(LABELS, 0.5))
     model = fit_model(
         texts, label_sets, thresholds=thresholds,
-        indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework,
-        mask_unknown_names=mask_unknown_names,
+        indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework, **fit_kwargs,
     )
     model.calibration = calibration
+    model.max_labels = max_labels
     train_seconds = time.perf_counter() - started
 
     card: dict[str, Any] = {
         "schema_version": 1,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **({"why": note} if note else {}),
-        "approach": "TF-IDF word 1-2-grams + char_wb 2-5-grams, one balanced logistic regression per risk factor",
+        "approach": "TF-IDF word 1-2-grams + char_wb 2-5-grams, one balanced logistic regression per risk factor"
+                    + (f", averaged ({blend:.2f} / {1 - blend:.2f}) with logistic regressions on static MiniLM "
+                       f"embeddings ({embedder_name})" if embedder else "")
+                    + ("; each score times a first-stage relevance score trained on real paragraphs"
+                       if model.gate is not None else "")
+                    + (f"; at most {max_labels} labels per passage" if max_labels else ""),
         "masking": "listed group and country names" + (
             f" + unknown capitalised words ({mask_unknown_names})" if mask_unknown_names else ""),
         "data": {
@@ -178,12 +351,21 @@ def train(
             "review_sources": sorted({str(r.get("source", "")) for r in extra}),
             "test_passages": len(test_recs),
             "label_counts": {lab: int(y[:, j].sum()) for j, lab in enumerate(LABELS)},
+            "real_paragraphs": int(is_real.sum()),
+            "real_documents": len(set(groups[is_real])),
+            "real_locators": f"corpus/{LOCATORS}" if is_real.any() else None,
+            "written_passages": int((~is_real).sum()) - len(extra),
+            "trained_on": ("written corpus, real UN paragraphs" if is_real.any() else "written corpus only")
+                          + (" and reviews" if extra else ""),
         },
+        "max_labels": max_labels,
+        **({"real_validation": real_validation} if real_validation else {}),
         "recall_target": config.recall_target,
         "thresholds": {k: round(v, 4) for k, v in thresholds.items()},
         "cross_validation": {
             "folds": folds,
-            "note": "out-of-fold scores; thresholds were chosen on the same scores, so these are optimistic",
+            "note": ("written passages' out-of-fold scores; thresholds were chosen on these (or, with real "
+                     "paragraphs, on real ones), so they are optimistic"),
             "at_thresholds": cv,
             "at_0.5": cv_at_half,
         },
@@ -234,12 +416,17 @@ def train(
         from training.evaluate import write_report
 
         report["model_version"] = version
+        if real_validation:
+            report["real_validation"] = real_validation
         write_report(report, Path(config.models_dir) / version)
     if worse:
         log(f"Not activated: {version} is worse than the active model on the frozen split: " + "; ".join(worse)
             + f". Use `triage models promote {version} --force` to activate it anyway.")
+    real_line = (f"; real document-held-out macro-F1 {real_validation['macro_f1']:.3f}, recall "
+                 f"{real_validation['macro_recall']:.3f}, false alarms {real_validation['false_alarm_rate']:.3f}"
+                 if real_validation else "")
     log(f"Saved model {version} to {config.models_dir / version} "
-        f"(cross-validated macro-F1 {cv['macro_f1']:.3f}, {train_seconds:.0f} s)")
+        f"(written cross-validated macro-F1 {cv['macro_f1']:.3f}{real_line}, {train_seconds:.0f} s)")
     return version, card
 
 
