@@ -127,12 +127,14 @@ def test_a_second_run_skips_stored_and_known_bad_files_without_starting_workers(
 def test_limits_stop_a_file_and_retry_failed_retries_it(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     inbox = tmp_path / "in"
     inbox.mkdir()
-    (inbox / "long.txt").write_text("\n\n".join(_passages(600)) + "\n", encoding="utf-8")
+    # Every corpus passage twice, numbered so none is a repeat: thousands of passages take several
+    # seconds even on a fast machine (600 once finished inside 1.5 s on CI), while two take a few
+    # milliseconds once the worker is warm; the short file keeps the run going after the timeout.
+    long_text = [f"{i}. {t}" for i, t in enumerate(_passages(2000) * 2)]
+    (inbox / "long.txt").write_text("\n\n".join(long_text) + "\n", encoding="utf-8")
     (inbox / "short.txt").write_text("\n\n".join(_passages(2, skip=400)) + "\n", encoding="utf-8")
     cfg = _cfg(trained_config, tmp_path / "t.db")
-    # 600 passages take far more than 1.5 s (tens of seconds on a busy machine), two take a fraction of
-    # it once the worker is warm; the short file keeps the run going after the timeout.
-    first = run_batch([inbox], cfg, BatchOptions(workers=1, time_limit=1.5))
+    first = run_batch([inbox], cfg, BatchOptions(workers=1, time_limit=1.0))
     assert [f["kind"] for f in first["failures"]] == ["timeout"] and first["failures"][0]["source"] == "long.txt"
     assert first["counts"]["stored"] == 1
     tight = run_batch([inbox], _cfg(trained_config, tmp_path / "m.db"), BatchOptions(workers=1, limit_mb=50))
@@ -431,3 +433,20 @@ def test_a_changed_model_file_stops_the_run_with_a_clear_error_and_stores_nothin
     assert "Traceback" not in err
     with open_store(cfg.db) as store:
         assert store.stored_versions() == {}
+
+
+def test_workers_start_under_a_foreign_main_such_as_streamlits(trained_config, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Under Streamlit, __main__ is app.py; a spawned worker must not run it (it would never answer)."""
+    import types
+
+    script = tmp_path / "ui_script.py"
+    script.write_text("raise SystemExit('the UI script ran inside a batch worker')\n")
+    foreign = types.ModuleType("__main__")
+    foreign.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", foreign)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "short.txt").write_text("\n\n".join(_passages(2, skip=400)) + "\n", encoding="utf-8")
+    report = run_batch([inbox], _cfg(trained_config, tmp_path / "f.db"), BatchOptions(workers=1))
+    assert report["counts"]["stored"] == 1 and report["failures"] == []
+    assert sys.modules["__main__"] is foreign

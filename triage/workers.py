@@ -12,6 +12,7 @@ import multiprocessing as mp
 import os
 import sys
 import time
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -151,10 +152,17 @@ def _start(ctx: Any, config: Config, model_version: str) -> _Slot:
     parent, child = ctx.Pipe()
     saved = {k: os.environ.get(k) for k in _WORKER_ENV}
     os.environ.update(_WORKER_ENV)  # a spawned child copies the environment at start
+    # A spawned child re-imports the parent's __main__ from its file. Under Streamlit (and its AppTest)
+    # __main__ is app.py, which would render the whole UI inside the worker and never answer; an empty
+    # stand-in during start() keeps the child to the worker code only.
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
     try:
         proc = ctx.Process(target=_worker_main, args=(child, config, model_version), daemon=True)
         proc.start()
     finally:
+        if main is not None:
+            sys.modules["__main__"] = main
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -120,12 +120,16 @@ def test_a_file_that_changes_while_it_is_read(tmp_path, record_outcome) -> None:
                     f.flush()
                     time.sleep(0.0005)  # let the reader in between pieces, as another process would
             n += 1
+            # A whole version stays put for a moment, as a saved file would; without this pause a busy
+            # 2-core CI machine can schedule every read straight after a truncate, so none sees a whole file.
+            time.sleep(0.003)
 
     writer = threading.Thread(target=rewrite)
     writer.start()
     seen = {"ok": 0, "error": 0}
     try:
-        for _ in range(60):
+        for i in range(60):
+            time.sleep(0.0007 * (i % 5))  # reads land at varied points of the writer's cycle
             try:
                 doc = extract_document(path)
             except TriageError as exc:
