@@ -16,13 +16,17 @@ from typing import Any
 
 import streamlit as st
 
-from triage import auth, queue, trends
+from triage.review import auth
+
+from triage.review import queue
+
+from triage.review import trends
 from triage.config import Config, load_config
 from triage.errors import PermissionDeniedError, ReviewConflictError, TriageError
 from triage.framework import LABELS, Framework, load_framework
-from triage.extract import extract_document, extract_with_attachments
-from triage.pipeline import Pipeline, ScanResult, tag_stored
-from triage.render import chip_html, highlight_html, plural, salient_cues
+from triage.read.extract import extract_document, extract_with_attachments
+from triage.analyse.pipeline import Pipeline, ScanResult, tag_stored
+from triage.review.render import chip_html, highlight_html, plural, salient_cues
 from triage.store import Store, open_store
 from triage.types import Cue, Document
 
@@ -38,7 +42,7 @@ def load_pipeline(config: Config) -> Pipeline:
 @st.cache_data(max_entries=64, show_spinner=False)
 def page_png(db: str, doc_id: str, page: int, passage: str, start: int = 0, end: int = 0) -> bytes | None:
     """The source page with the passage outlined (cached: re-rendering on every click would be slow)."""
-    from triage.pages import render_page
+    from triage.read.pdf.pages import render_page
 
     with open_store(db) as store:
         data = store.source_bytes(doc_id)
@@ -477,7 +481,7 @@ def trends_page() -> None:
 
 
 def exports_page() -> None:
-    from triage.export import export_bytes, export_rows
+    from triage.review.export import export_bytes, export_rows
 
     config, _, store, user = guard("reviewer")
     st.title("Exports")
@@ -522,7 +526,7 @@ def run_training(config: Config, store: Store) -> tuple[str, dict[str, Any]]:
     from training.reviews import review_examples
     from training.train import load_corpus, load_test_ids, train
 
-    from triage.registry import read_card
+    from triage.analyse.registry import read_card
 
     test_ids = load_test_ids(config.corpus_dir)
     extra = review_examples(store, exclude_texts=[r["text"] for r in load_corpus(config.corpus_dir)
@@ -547,7 +551,7 @@ def run_training(config: Config, store: Store) -> tuple[str, dict[str, Any]]:
 
 
 def models_page() -> None:
-    from triage.registry import read_card, read_registry, regressions, set_active
+    from triage.analyse.registry import read_card, read_registry, regressions, set_active
 
     config, _, store, user = guard("analyst")
     st.title("Models")
@@ -627,7 +631,7 @@ def audit_page() -> None:
 
 
 def briefing_page() -> None:
-    from triage.brief import brief_pdf, build_brief
+    from triage.review.brief import brief_pdf, build_brief
 
     _, fw, store, user = guard("analyst")
     st.title("Briefing")

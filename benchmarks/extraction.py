@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from triage.config import OcrSettings  # noqa: E402
 from triage.errors import ExtractionError  # noqa: E402
-from triage.extract import extract_document  # noqa: E402
+from triage.read.extract import extract_document  # noqa: E402
 
 
 def accuracy(truth: str, got: str) -> float:

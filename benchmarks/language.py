@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from triage.language import detect_language
+from triage.read.language import detect_language
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "passages.jsonl"
 
@@ -60,7 +60,7 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} (1 min); {len(rows)} passages")
     print("| detector | accuracy | per language | passages/s | errors (true, guessed) |")
     print("|---|---|---|---|---|")
-    _score("triage.language (function words)", detect_language, rows)
+    _score("triage.read.language (function words)", detect_language, rows)
     other = _langdetect()
     if other is None:
         print("| langdetect | not installed (pip install langdetect) | | | |")

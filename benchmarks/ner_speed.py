@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from triage.config import load_config  # noqa: E402
-from triage.extract import extract_document  # noqa: E402
-from triage.pipeline import Pipeline  # noqa: E402
-from triage.segment import split_passages  # noqa: E402
+from triage.read.extract import extract_document  # noqa: E402
+from triage.analyse.pipeline import Pipeline  # noqa: E402
+from triage.analyse.segment import split_passages  # noqa: E402
 
 
 def gflops() -> dict[str, float]:
@@ -46,7 +46,7 @@ def gflops() -> dict[str, float]:
 def words_per_second(texts: list[str]) -> dict[str, float]:
     import spacy
 
-    from triage.entities import load_nlp
+    from triage.analyse.entities import load_nlp
 
     cfg = load_config()
     ours = load_nlp(cfg.spacy_model, cfg.spacy_fallbacks)
@@ -54,7 +54,7 @@ def words_per_second(texts: list[str]) -> dict[str, float]:
                                                                              "attribute_ruler", "senter", "tok2vec"])
     words = sum(len(t.split()) for t in texts)
     out = {}
-    for name, nlp in (("spaCy default ops (BLIS)", default), ("triage.entities ops (OpenBLAS)", ours)):
+    for name, nlp in (("spaCy default ops (BLIS)", default), ("triage.analyse.entities ops (OpenBLAS)", ours)):
         with nlp.select_pipes(enable=["ner"]):
             list(nlp.pipe(texts[:50]))
             best = min(_cpu(lambda n=nlp: list(n.pipe(texts))) for _ in range(2))

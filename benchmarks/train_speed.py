@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from training.train import cross_validated_scores, load_corpus, shipped_fit_kwargs
-from triage.classify import build_estimator, build_features, fit_model
+from triage.analyse.classify import build_estimator, build_features, fit_model
 from triage.config import load_config
 from triage.framework import LABELS, load_framework
 

@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.pdfgen import PageSpec, column_break, make_pdf, para, title  # noqa: E402
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, App  # noqa: E402
-from triage.auth import create_user  # noqa: E402
+from triage.review.auth import create_user  # noqa: E402
 from triage.config import load_config  # noqa: E402
-from triage.pipeline import Pipeline, ScanResult  # noqa: E402
+from triage.analyse.pipeline import Pipeline, ScanResult  # noqa: E402
 from triage.store import open_store  # noqa: E402
 
 PASSWORD = "benchmark-password"
@@ -65,7 +65,7 @@ def profile(db: Path, pipe: Pipeline, pdf: Path) -> None:
     import cProfile
     import pstats
 
-    from triage import queue
+    from triage.review import queue
 
     with open_store(db) as store:
         queue.date_documents(store)  # once per document, at first sight; not part of a page view

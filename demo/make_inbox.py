@@ -122,7 +122,7 @@ def main(
         truth = render_report(report, pdf)
         line = f"{pdf.relative_to(ROOT) if pdf.is_relative_to(ROOT) else pdf}"
         if verify:
-            from triage.extract import extract_document
+            from triage.read.extract import extract_document
 
             doc = extract_document(pdf)
             ratio = difflib.SequenceMatcher(None, truth.split(), doc.text.split(), autojunk=False).ratio()

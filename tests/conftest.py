@@ -34,14 +34,14 @@ def trained_config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 @pytest.fixture(scope="session")
 def nlp():  # type: ignore[no-untyped-def]
-    from triage.entities import load_nlp
+    from triage.analyse.entities import load_nlp
 
     return load_nlp()
 
 
 @pytest.fixture(scope="session")
 def pipeline(trained_config: Config, nlp):  # type: ignore[no-untyped-def]
-    from triage.pipeline import Pipeline
-    from triage.registry import load_model
+    from triage.analyse.pipeline import Pipeline
+    from triage.analyse.registry import load_model
 
     return Pipeline(trained_config, load_model(trained_config.models_dir), nlp)

@@ -16,8 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from triage import auth
-from triage.auth import (FAILURE_WINDOW, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, authenticate,
+from triage.review import auth
+from triage.review.auth import (FAILURE_WINDOW, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, authenticate,
                          create_user)
 from triage.errors import AuthError, LoginThrottledError
 from triage.store import open_store
@@ -67,7 +67,7 @@ def test_the_lock_survives_a_restart(tmp_path) -> None:  # type: ignore[no-untyp
         create_user(store, "amina", "reviewer", PASSWORD)
         _fail(store, "amina", MAX_FAILURES_PER_USER)
     # A new process, as after restarting the UI: the count lives in the store, not in memory.
-    code = ("import sys; from triage.auth import authenticate; from triage.store import open_store\n"
+    code = ("import sys; from triage.review.auth import authenticate; from triage.store import open_store\n"
             "from triage.errors import LoginThrottledError\n"
             f"s = open_store({str(db)!r})\n"
             f"try: authenticate(s, 'amina', {PASSWORD!r})\n"

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from triage.auth import create_user
+from triage.review.auth import create_user
 from triage.store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -209,7 +209,7 @@ def test_next_on_the_last_flag_opens_the_next_document_in_the_inbox(store_with_r
 @pytest.mark.slow
 def test_an_analyst_retrains_with_the_reviews_and_a_reviewer_cannot(store_with_report, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from triage.framework import LABELS
-    from triage.registry import read_card, read_registry
+    from triage.analyse.registry import read_card, read_registry
 
     db, result = store_with_report
     models = tmp_path / "models"  # a copy: the session's trained model is shared by every test

@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from triage.archive import Limits, is_archive, walk_archive
+from triage.read.archive import Limits, is_archive, walk_archive
 from triage.errors import ArchiveError
 
 REPORT = b"Situation report: the convoy was stopped at the northern checkpoint.\n"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from triage.auth import authenticate, create_user, current_user, require
+from triage.review.auth import authenticate, create_user, current_user, require
 from triage.errors import AuthError, PermissionDeniedError
 from triage.store import open_store
 

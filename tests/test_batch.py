@@ -148,7 +148,7 @@ def test_limits_stop_a_file_and_retry_failed_retries_it(trained_config, tmp_path
 def test_a_new_model_only_reclassifies_stored_documents(local_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from triage.registry import load_model, read_card, save_model
+    from triage.analyse.registry import load_model, read_card, save_model
 
     cfg, inbox, good, _ = local_run
     models = tmp_path / "models"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.pdfgen import PageSpec, column_break, make_pdf, para, title
-from triage.auth import create_user
+from triage.review.auth import create_user
 from triage.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

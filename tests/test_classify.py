@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from triage.classify import fit_model
+from triage.analyse.classify import fit_model
 from triage.config import load_config
 from triage.framework import LABELS, load_framework
 
@@ -89,7 +89,7 @@ def test_char_grams_equal_scikit_learns_char_wb_also_from_the_cache(tmp_path) ->
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from triage.classify import CharGramVectorizer, _normalise_text
+    from triage.analyse.classify import CharGramVectorizer, _normalise_text
 
     lines = (Path(__file__).parents[1] / "corpus" / "passages.jsonl").read_text(encoding="utf-8").splitlines()
     texts = [json.loads(line)["text"] for line in lines[:400]]

@@ -12,10 +12,10 @@ import pytest
 
 from training.train import EMBEDDER
 from triage.config import ROOT
-from triage.embed import StaticEmbedder
+from triage.analyse.embed import StaticEmbedder
 from triage.errors import ModelIntegrityError, ModelNotFoundError
-from triage.flag import select_labels
-from triage.registry import load_embedder
+from triage.analyse.flag import select_labels
+from triage.analyse.registry import load_embedder
 
 STATIC = ROOT / "models" / "static" / EMBEDDER
 
@@ -76,7 +76,7 @@ def test_select_labels_keeps_the_labels_furthest_over_their_thresholds() -> None
 
 
 def test_a_trained_model_with_embedding_heads_scores_after_a_round_trip(trained_config) -> None:  # type: ignore[no-untyped-def]
-    from triage.registry import load_model, read_card
+    from triage.analyse.registry import load_model, read_card
 
     model = load_model(trained_config.models_dir)
     card = read_card(trained_config.models_dir)

@@ -1,6 +1,6 @@
 import pytest
 
-from triage.entities import find_entities, load_nlp
+from triage.analyse.entities import find_entities, load_nlp
 from triage.errors import ModelNotFoundError
 from triage.types import Passage
 

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 
 from tests.test_store import _result
 from triage.errors import TriageError
-from triage.export import REDACTED, export_rows, write_export
+from triage.review.export import REDACTED, export_rows, write_export
 from triage.framework import LABELS
-from triage.pipeline import ScanResult
+from triage.analyse.pipeline import ScanResult
 from triage.store import open_store
 from triage.types import Entity, Passage
 

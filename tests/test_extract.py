@@ -24,7 +24,7 @@ from tests.pdfgen import (
 )
 from triage.config import OcrSettings
 from triage.errors import ExtractionError
-from triage.extract import extract_document
+from triage.read.extract import extract_document
 from triage.types import Document
 
 # CI lays shared/ beside the clone; a worktree elsewhere names it with TRIAGE_SHARED.

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.flag import document_risk, flag_passages
+from triage.analyse.flag import document_risk, flag_passages
 from triage.framework import LABELS
 from triage.types import Prediction
 

@@ -15,13 +15,13 @@ import docx
 import pytest
 
 from tests.pdfgen import PageSpec, make_pdf, para
-from triage import email_text
+from triage.read import email_text
 from triage.errors import ExtractionError
-from triage.export import export_rows
-from triage.extract import detect_format, extract_document, extract_with_attachments, list_attachments
-from triage.language import detect_language
-from triage.pipeline import ScanResult
-from triage.segment import split_passages
+from triage.review.export import export_rows
+from triage.read.extract import detect_format, extract_document, extract_with_attachments, list_attachments
+from triage.read.language import detect_language
+from triage.analyse.pipeline import ScanResult
+from triage.analyse.segment import split_passages
 from triage.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]

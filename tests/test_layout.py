@@ -10,7 +10,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
 from tests.pdfgen import PageSpec, box, make_pdf, para, table, title
-from triage.extract import extract_document
+from triage.read.extract import extract_document
 from triage.types import Document
 
 BODY = (
@@ -113,7 +113,7 @@ def test_old_document_dicts_still_load() -> None:
 def test_source_page_outlines_the_passage_from_its_word_boxes(tmp_path: Path) -> None:
     from PIL import Image
 
-    from triage.pages import SCALE, render_page
+    from triage.read.pdf.pages import SCALE, render_page
 
     make_pdf(tmp_path / "r.pdf", [PageSpec([para(BODY), para("Second paragraph about the river market.")])])
     doc = extract_document(tmp_path / "r.pdf")
@@ -129,7 +129,7 @@ def test_source_page_outlines_the_passage_from_its_word_boxes(tmp_path: Path) ->
 
 
 def test_store_keeps_footnotes_tables_and_boxes(tmp_path: Path) -> None:
-    from triage.pipeline import ScanResult
+    from triage.analyse.pipeline import ScanResult
     from triage.store import Store
 
     make_pdf(
@@ -170,7 +170,7 @@ def _w(text: str, x0: float, **extra: object) -> dict[str, object]:
 
 
 def test_lost_spaces_are_split_only_into_known_words() -> None:
-    from triage.spacing import mend_spacing
+    from triage.read.pdf.spacing import mend_spacing
 
     words = frozenset({"in", "violation", "of", "the", "ceasefire", "market"})
     merged = _w("violationoftheceasefire", 10, gaps=(9, 11, 14))
@@ -183,7 +183,7 @@ def test_lost_spaces_are_split_only_into_known_words() -> None:
 
 
 def test_letter_spaced_heading_is_joined_but_spaced_letters_are_not() -> None:
-    from triage.spacing import mend_spacing
+    from triage.read.pdf.spacing import mend_spacing
 
     spaced = [_w(c, 10 + 9 * i) for i, c in enumerate("SUMMARY")]
     spaced[-1]["spaced"] = True
@@ -207,7 +207,7 @@ def test_pdf_that_lost_its_spaces_reads_as_words(tmp_path: Path) -> None:
 
 
 def test_footnote_marker_read_into_the_first_word_is_split_off() -> None:
-    from triage.blocks import split_blocks
+    from triage.read.pdf.blocks import split_blocks
 
     def row(texts: list[str], top: float, size: float) -> list[dict[str, object]]:
         return [
@@ -226,7 +226,7 @@ def test_footnote_marker_read_into_the_first_word_is_split_off() -> None:
 
 
 def test_pdfplumber_fallback_finds_the_same_tables_and_footnotes(tmp_path: Path) -> None:
-    from triage.extract import _extract_pdf
+    from triage.read.extract import _extract_pdf
 
     blocks = [title("Weekly update"), table(ROWS), para(BODY)]
     make_pdf(tmp_path / "f.pdf", [PageSpec(blocks)], footnotes=["Source: partners on the ground."])

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from training.reviews import review_examples
 from triage.cli import app
 from triage.errors import StoreError
-from triage.missrate import Z95, card_with_miss_rate, miss_rate, wilson_interval
-from triage.pipeline import ScanResult
-from triage.registry import save_model
+from triage.review.missrate import Z95, card_with_miss_rate, miss_rate, wilson_interval
+from triage.analyse.pipeline import ScanResult
+from triage.analyse.registry import save_model
 from triage.store import open_store
 from triage.types import Document, Flag, Page, Passage, Prediction
 
@@ -90,7 +90,7 @@ def test_checks_of_unflagged_passages_estimate_the_miss_rate(store) -> None:  # 
 def test_card_shows_the_miss_rate_only_once_enough_checks_exist(store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from sklearn.dummy import DummyClassifier
 
-    from triage.classify import RiskModel
+    from triage.analyse.classify import RiskModel
 
     models = tmp_path / "models"
     model = RiskModel(features=DummyClassifier(), estimators={}, thresholds={}, version="v7")

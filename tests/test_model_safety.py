@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_registry import _model
 from triage.errors import ModelError, ModelIntegrityError
-from triage.registry import load_model, save_model, sha256_file
+from triage.analyse.registry import load_model, save_model, sha256_file
 
 
 class _RunsCode:

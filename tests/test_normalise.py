@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.normalise import (
+from triage.read.normalise import (
     clean_line,
     clean_text,
     hyphenated_words,

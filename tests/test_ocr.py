@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from tests.pdfgen import PageSpec, make_image_pdf, make_pdf, para, scan_pdf, title
 from triage.config import OcrSettings, load_config
 from triage.errors import ConfigError, ExtractionError
-from triage.extract import extract_document
-from triage.ocr import parse_tsv, scan_dpi
+from triage.read.extract import extract_document
+from triage.read.pdf.ocr import parse_tsv, scan_dpi
 
 TESSERACT = shutil.which("tesseract")
 needs_tesseract = pytest.mark.skipif(TESSERACT is None, reason="Tesseract is not installed (make test installs it)")

@@ -12,7 +12,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from tests.pdfgen import PageSpec, make_pdf, para
 from triage.errors import ExtractionError
-from triage.extract import _extract_pdf, extract_document
+from triage.read.extract import _extract_pdf, extract_document
 
 SENTENCE = "Armed groups blocked the convoy near the river crossing and detained two drivers."
 

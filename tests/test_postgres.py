@@ -18,7 +18,7 @@ import pytest
 from tests.pgserver import Server, find_bin, start_server
 from tests.test_store import _result
 from triage.config import Config
-from triage.db import redact_url
+from triage.store.db import redact_url
 from triage.errors import ConfigError, ReviewConflictError, StoreError
 from triage.store import backup_database, open_store
 
@@ -275,7 +275,7 @@ def test_two_runs_write_to_one_postgres_store_at_once(batch_runs: Any, trained_c
 def test_the_review_ui_works_on_a_postgres_store(pipeline: Any, pg_url: str, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.test_app import PASSWORD, REPORT, _goto, _sign_in, _text
-    from triage.auth import create_user
+    from triage.review.auth import create_user
 
     toml = tmp_path / "triage.toml"
     toml.write_text(f'models_dir = "{pipeline.config.models_dir}"\n')

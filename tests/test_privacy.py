@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_export import _store_with_person
-from triage.export import REDACTED, REDACTED_EMAIL, REDACTED_PHONE, export_rows, redact_contacts
+from triage.review.export import REDACTED, REDACTED_EMAIL, REDACTED_PHONE, export_rows, redact_contacts
 
 CONTACTS = [
     ("Call the witness on +223 76 12 34 56 before noon.", "+223 76 12 34 56"),

@@ -17,7 +17,7 @@ from training.fairness import TARGET, counterfactuals, flip_rate, load_names, me
 from training.train import load_corpus, load_test_ids
 from triage.cli import app
 from triage.framework import LABELS
-from triage.registry import load_model, read_card, read_registry, regressions, save_model
+from triage.analyse.registry import load_model, read_card, read_registry, regressions, save_model
 
 runner = CliRunner()
 
@@ -100,7 +100,7 @@ def test_name_lists_are_large_and_swaps_change_only_names() -> None:
 
 
 def test_unlisted_names_are_masked_so_they_cannot_move_a_score() -> None:
-    from triage.classify import fit_model
+    from triage.analyse.classify import fit_model
 
     texts = ["Soldiers burned the villages of the farmers and shot them.", "Fighters shot civilians near the river.",
              "Radio hosts called the herders vermin to be cleared.", "The market reopened and trade resumed.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from triage.render import highlight_html, plural
+from triage.review.render import highlight_html, plural
 from triage.types import Cue, Entity
 
 TEXT = "Militia in Kidal looted <the> market."
@@ -33,7 +33,7 @@ def test_marking_keeps_every_character_even_where_marks_overlap() -> None:
 
 
 def test_each_flag_underlines_its_few_strongest_cues_once() -> None:
-    from triage.render import salient_cues
+    from triage.review.render import salient_cues
 
     rf14 = [Cue("looted", 17, 23, 2.0), Cue("Militia", 0, 7, 1.5), Cue("market", 29, 35, 0.9),
             Cue("in", 8, 10, 0.5)]  # the fourth is past the three kept per flag

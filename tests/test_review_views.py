@@ -11,12 +11,13 @@ from datetime import date
 import pytest
 
 from tests.pdfgen import PageSpec, column_break, make_pdf, para, title
-from triage import queue, trends
-from triage.brief import build_brief, html_to_pdf
+from triage.review import queue
+from triage.review import trends
+from triage.review.brief import build_brief, html_to_pdf
 from triage.config import load_config
 from triage.framework import LABELS, load_framework
-from triage.pages import locate, render_page
-from triage.pipeline import ScanResult
+from triage.read.pdf.pages import locate, render_page
+from triage.analyse.pipeline import ScanResult
 from triage.store import open_store
 from triage.types import Document, Flag, Page, Passage, Prediction
 

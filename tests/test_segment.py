@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.segment import split_passages
+from triage.analyse.segment import split_passages
 from triage.types import Document, Page
 
 

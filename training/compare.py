@@ -57,10 +57,10 @@ from training.train import (
     operating_metrics,
     operating_point,
 )
-from triage.classify import fit_model
+from triage.analyse.classify import fit_model
 from triage.config import ROOT, load_config
 from triage.framework import LABELS
-from triage.registry import load_embedder
+from triage.analyse.registry import load_embedder
 
 # ../shared beside the checkout (as CI lays it out), or wherever $TRIAGE_EVALDATA says.
 EVALDATA = Path(os.environ.get("TRIAGE_EVALDATA", ROOT.parent / "shared" / "evaldata"))

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from triage.config import load_config
-from triage.embed import TOKENIZER_FILE, VECTORS_FILE
+from triage.analyse.embed import TOKENIZER_FILE, VECTORS_FILE
 
 DEFAULT_NAME = "minilm-m2v-{dims}"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from triage.classify import RiskModel
+from triage.analyse.classify import RiskModel
 from triage.config import ROOT
 from triage.framework import LABELS
 

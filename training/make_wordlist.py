@@ -1,7 +1,7 @@
-"""Build triage/words.txt: the lowercase words of our own corpus, which extraction uses to tell a line-break
+"""Build triage/read/pdf/words.txt: the lowercase words of our own corpus, which extraction uses to tell a line-break
 hyphen ("preven-" + "tion") from a real one ("cross-" + "border").
 
-Usage: python -m training.make_wordlist [corpus/passages.jsonl] [triage/words.txt]
+Usage: python -m training.make_wordlist [corpus/passages.jsonl] [triage/read/pdf/words.txt]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SINGLE_LETTER_WORDS = ("a", "i")
 
 
 def main(
-    corpus: Path = ROOT / "corpus" / "passages.jsonl", out: Path = ROOT / "triage" / "words.txt"
+    corpus: Path = ROOT / "corpus" / "passages.jsonl", out: Path = ROOT / "triage" / "read" / "pdf" / "words.txt"
 ) -> None:
     """Write every lowercase word (parts of hyphenated compounds too) seen at least MIN_COUNT times."""
     counts: Counter[str] = Counter()

@@ -1,7 +1,7 @@
 """triage: flag warning signs of atrocity crimes in situation reports, passage by passage."""
 
-from .errors import ExtractionError, ModelError, ModelIntegrityError, ModelNotFoundError, StoreError, TriageError
-from .types import Cue, Document, Entity, Flag, IndicatorScore, Page, Passage, Prediction
+from triage.errors import ExtractionError, ModelError, ModelIntegrityError, ModelNotFoundError, StoreError, TriageError
+from triage.types import Cue, Document, Entity, Flag, IndicatorScore, Page, Passage, Prediction
 
 __all__ = [
     "Cue", "Document", "Entity", "ExtractionError", "Flag", "IndicatorScore", "ModelError",

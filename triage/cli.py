@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .config import ROOT, Config, load_config
-from .db import is_postgres_url, redact_url
-from .errors import TriageError
-from .guard import check_input_file
+from triage.config import ROOT, Config, load_config
+from triage.store.db import is_postgres_url, redact_url
+from triage.errors import TriageError
+from triage.read.guard import check_input_file
 
 if TYPE_CHECKING:
-    from .framework import Framework
-    from .pipeline import ScanResult
-    from .types import Document
+    from triage.framework import Framework
+    from triage.analyse.pipeline import ScanResult
+    from triage.types import Document
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -66,9 +66,9 @@ def scan(
     An e-mail's attachments are read as reports of their own (under "attachments" in --json).
     Nothing is stored. Example: triage scan report.pdf --json > report.json
     """
-    from .extract import extract_with_attachments
-    from .framework import load_framework
-    from .pipeline import Pipeline
+    from triage.read.extract import extract_with_attachments
+    from triage.framework import load_framework
+    from triage.analyse.pipeline import Pipeline
 
     # One file, read by a person, entities printed for every passage (--json, --all): tag them all.
     cfg = dataclasses.replace(_config(config), entity_scope="all")
@@ -142,7 +142,7 @@ def classify(
 
     Example: triage classify passages.jsonl --out scored.jsonl
     """
-    from .registry import load_model
+    from triage.analyse.registry import load_model
 
     cfg = _config(config)
     ids, texts = [], []
@@ -185,7 +185,7 @@ def train(
     """
     from training.train import train as run_training
 
-    from .classify import UNKNOWN_NAME_MODES
+    from triage.analyse.classify import UNKNOWN_NAME_MODES
 
     if mask_unknown_names not in (*UNKNOWN_NAME_MODES, "none"):
         raise typer.BadParameter(f"--mask-unknown-names must be one of {', '.join(UNKNOWN_NAME_MODES)}, none")
@@ -195,7 +195,7 @@ def train(
         from training.reviews import review_examples
         from training.train import load_corpus, load_test_ids
 
-        from .store import open_store
+        from triage.store import open_store
 
         test_ids = load_test_ids(cfg.corpus_dir)
         test_texts = [r["text"] for r in load_corpus(cfg.corpus_dir) if r["id"] in test_ids]
@@ -243,8 +243,8 @@ def queue(
 
     Example: triage queue --uncertain 20 --random-unflagged 10 --db triage.db
     """
-    from .registry import read_card
-    from .store import open_store
+    from triage.analyse.registry import read_card
+    from triage.store import open_store
 
     if uncertain <= 0 and random_unflagged <= 0:
         raise typer.BadParameter("give --uncertain N and/or --random-unflagged N (N > 0)")
@@ -293,7 +293,7 @@ def batch(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .batch import BatchOptions, run_batch
+    from triage.batch import BatchOptions, run_batch
 
     cfg = _config(config, db)
     if not paths and not retry_failed:
@@ -339,8 +339,8 @@ def export(
 
     Example: triage export --db triage.db --out flags.xlsx --flagged-only --redact-people
     """
-    from .export import export_rows, write_export
-    from .store import open_store
+    from triage.review.export import export_rows, write_export
+    from triage.store import open_store
 
     cfg = _config(None, db)
     with open_store(cfg.db) as store:
@@ -357,8 +357,8 @@ def _finish_entities(store: Any, cfg: Config, *, flagged_only: bool) -> None:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from .entities import load_nlp
-    from .pipeline import tag_stored
+    from triage.analyse.entities import load_nlp
+    from triage.analyse.pipeline import tag_stored
 
     with Progress(TextColumn("Tagging entities in passages the run did not flag"), BarColumn(),
                   MofNCompleteColumn(), transient=True) as bar:
@@ -377,7 +377,7 @@ def backup(
 
     Example: triage backup --db triage.db --out backups/triage-2026-05-01.db
     """
-    from .store import backup_database
+    from triage.store import backup_database
 
     cfg = _config(None, db)
     counts = backup_database(cfg.db, out, force=force)
@@ -394,7 +394,7 @@ def restore(
 
     Example: triage restore backups/triage-2026-05-01.db --db triage.db --force
     """
-    from .store import restore_database
+    from triage.store import restore_database
 
     cfg = _config(None, db)
     counts = restore_database(backup_file, cfg.db, force=force)
@@ -433,7 +433,7 @@ def demo(db: DbOption = None, config: ConfigOption = None) -> None:
 
     Example: triage demo --db demo.db && triage ui --db demo.db
     """
-    from .registry import read_registry
+    from triage.analyse.registry import read_registry
 
     cfg = _config(config, db)
     if not read_registry(cfg.models_dir)["active"]:
@@ -449,7 +449,7 @@ def models_list(config: ConfigOption = None) -> None:
 
     Example: triage models list
     """
-    from .registry import read_card, read_registry
+    from triage.analyse.registry import read_card, read_registry
 
     cfg = _config(config)
     reg = read_registry(cfg.models_dir)
@@ -477,8 +477,8 @@ def models_show(
 
     Example: triage models show v1 --db triage.db
     """
-    from .missrate import card_with_miss_rate
-    from .store import open_store
+    from triage.review.missrate import card_with_miss_rate
+    from triage.store import open_store
 
     cfg = _config(config, db)
     if not Path(cfg.db).exists():  # never create a store just to show a card
@@ -503,9 +503,9 @@ def check_unflagged(
 
     Example: triage check-unflagged 'DOC:120-480' --reviewer ana --missed RF7 --db triage.db
     """
-    from .framework import LABELS
-    from .missrate import miss_rate
-    from .store import open_store
+    from triage.framework import LABELS
+    from triage.review.missrate import miss_rate
+    from triage.store import open_store
 
     labels = sorted({m.strip().upper() for m in missed or [] if m.strip()})
     if unknown := [m for m in labels if m not in LABELS]:
@@ -531,7 +531,7 @@ def models_promote(version: Annotated[str, typer.Argument(help="Version to make 
     The refusal says what got worse; --force promotes anyway (the registry records it).
     Example: triage models promote v2
     """
-    from .registry import active_version, read_card, read_registry, record_event, regressions, set_active
+    from triage.analyse.registry import active_version, read_card, read_registry, record_event, regressions, set_active
 
     cfg = _config(config)
     worse: list[str] = []
@@ -552,7 +552,7 @@ def models_rollback(config: ConfigOption = None) -> None:
 
     Example: triage models rollback
     """
-    from .registry import read_registry, set_active
+    from triage.analyse.registry import read_registry, set_active
 
     cfg = _config(config)
     reg = read_registry(cfg.models_dir)
@@ -580,9 +580,9 @@ def brief(
     """
     from datetime import date
 
-    from .brief import build_brief, html_to_pdf
-    from .framework import load_framework
-    from .store import open_store
+    from triage.review.brief import build_brief, html_to_pdf
+    from triage.framework import load_framework
+    from triage.store import open_store
 
     try:
         start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
@@ -612,8 +612,8 @@ def users_add(
 
     Example: triage users add amina --role analyst --db triage.db
     """
-    from .auth import create_user
-    from .store import open_store
+    from triage.review.auth import create_user
+    from triage.store import open_store
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -631,7 +631,7 @@ def users_list(db: DbOption = None) -> None:
 
     Example: triage users list --db triage.db
     """
-    from .store import open_store
+    from triage.store import open_store
 
     cfg = _config(None, db)
     with open_store(cfg.db) as store:
@@ -650,8 +650,8 @@ def users_demo(db: DbOption = None) -> None:
     """
     import secrets
 
-    from .auth import create_user, hash_password
-    from .store import open_store
+    from triage.review.auth import create_user, hash_password
+    from triage.store import open_store
 
     cfg = _config(None, db)
     with open_store(cfg.db) as store:

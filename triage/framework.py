@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from triage.errors import ConfigError
 
 LABELS = tuple(f"RF{i}" for i in range(1, 15))
 

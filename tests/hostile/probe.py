@@ -10,8 +10,8 @@ import sys
 
 from triage.config import MAX_FILE_MB
 from triage.errors import TriageError
-from triage.extract import extract_document
-from triage.guard import check_input_file
+from triage.read.extract import extract_document
+from triage.read.guard import check_input_file
 
 
 def main(path: str) -> None:

@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 from tests.hostile.cases import BODY
-from triage.archive import walk_archive
+from triage.read.archive import walk_archive
 
 GOOD = BODY.encode()
 

@@ -24,7 +24,7 @@ import pytest
 
 from tests.hostile.cases import BODY, CASES, HOSTILE_NAMES, Case
 from triage.errors import TriageError
-from triage.extract import extract_document
+from triage.read.extract import extract_document
 from triage.store import integrity_check, open_store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.hostile.cases import BODY, CASES
-from triage.auth import create_user
+from triage.review.auth import create_user
 from triage.store import integrity_check, open_store
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

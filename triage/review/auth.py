@@ -20,8 +20,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from .errors import AuthError, LoginThrottledError, PermissionDeniedError
-from .store import Store
+from triage.errors import AuthError, LoginThrottledError, PermissionDeniedError
+from triage.store import Store
 
 ROLES = ("reviewer", "analyst")
 RANK = {"reviewer": 1, "analyst": 2}  # an analyst may do everything a reviewer may

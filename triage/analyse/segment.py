@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .config import MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS
-from .language import detect_language
-from .types import Document, Passage
+from triage.config import MAX_PASSAGE_CHARS, MIN_PASSAGE_CHARS
+from triage.read.language import detect_language
+from triage.types import Document, Passage
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 # A sentence ends at . ! ? (maybe followed by a closing quote or bracket, or a footnote number)

@@ -34,20 +34,22 @@ from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.psexceptions import PSException
 from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
-from . import ocr, pdfium_words
-from .config import OcrSettings
-from .docx_text import is_docx, office_kind, read_docx
-from .email_text import Attachment, is_email, iter_attachments, read_email
-from .errors import ExtractionError
-from .html_text import looks_like_html, read_html
-from .language import detect_language
-from .layout import Line, read_page
-from .markdown_text import looks_like_markdown, markdown_to_text
-from .normalise import (
+from triage.read.pdf import ocr
+
+from triage.read.pdf import pdfium_words
+from triage.config import OcrSettings
+from triage.read.docx_text import is_docx, office_kind, read_docx
+from triage.read.email_text import Attachment, is_email, iter_attachments, read_email
+from triage.errors import ExtractionError
+from triage.read.html_text import looks_like_html, read_html
+from triage.read.language import detect_language
+from triage.read.pdf.layout import Line, read_page
+from triage.read.markdown_text import looks_like_markdown, markdown_to_text
+from triage.read.normalise import (
     clean_line, clean_text, hyphenated_words, is_line_end_hyphen, join_lines, normalise_newlines,
 )
-from .queue import text_date
-from .types import WORD_BOX, Document, Footnote, Page, Table
+from triage.review.queue import text_date
+from triage.types import WORD_BOX, Document, Footnote, Page, Table
 
 PDF_MEDIA_TYPE = "application/pdf"
 TEXT_MEDIA_TYPE = "text/plain"
@@ -93,7 +95,7 @@ _JUNK_TITLE = re.compile(
 _PDF_HEADER = re.compile(rb"%PDF-\d")
 _DIGITS = re.compile(r"\d+")
 _LETTERS = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
-WORDS_FILE = Path(__file__).with_name("words.txt")  # made from our corpus by training/make_wordlist.py
+WORDS_FILE = Path(__file__).parent / "pdf" / "words.txt"  # made from our corpus by training/make_wordlist.py
 _PDF_DATE = re.compile(r"^D:(\d{4})(\d{2})?(\d{2})?")
 _INVARIANT_DATE = "D:20000101"  # reportlab's fixed date for reproducible files: not a real date
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*)?#(\s*(of|/)\s*#)?[-–—\s]*$")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from .queue import document_date
-from .store import Store
+from triage.review.queue import document_date
+from triage.store import Store
 
 if TYPE_CHECKING:
     import altair as alt

@@ -27,9 +27,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize
 
-from .flag import select_labels
-from .framework import LABELS, Framework
-from .types import Cue, IndicatorScore, Prediction
+from triage.analyse.flag import select_labels
+from triage.framework import LABELS, Framework
+from triage.types import Cue, IndicatorScore, Prediction
 
 WORD_PATTERN = r"(?u)\b\w\w+\b"
 _WORD_RE = re.compile(WORD_PATTERN)
@@ -50,8 +50,8 @@ def _normalise_text(text: str) -> str:
 @cache
 def _names_pattern() -> re.Pattern[str]:
     """Protected-group and country names: the gazetteer's, plus the fairness list's if the corpus is there."""
-    from .config import ROOT
-    from .gazetteer import PROTECTED_GROUP_TERMS, _country_names
+    from triage.config import ROOT
+    from triage.analyse.gazetteer import PROTECTED_GROUP_TERMS, _country_names
 
     groups = set(PROTECTED_GROUP_TERMS)
     countries = {n for names in _country_names().values() for n in names}

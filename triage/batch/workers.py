@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
-from .errors import TriageError
+from triage.errors import TriageError
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .pipeline import Pipeline
-    from .types import ScanResult
+    from triage.config import Config
+    from triage.analyse.pipeline import Pipeline
+    from triage.types import ScanResult
 
 # One BLAS/OpenMP thread per worker: the parallelism comes from the processes, and nested thread pools
 # on a 2-core machine only make workers fight over the cores.
@@ -61,7 +61,7 @@ _PIPELINES: dict[tuple[Config, str], Pipeline] = {}
 
 def _pipeline(config: Config, model_version: str) -> Pipeline:
     """The pipeline for this process, loaded on first use (a Dask worker keeps it between tasks)."""
-    from .pipeline import Pipeline
+    from triage.analyse.pipeline import Pipeline
 
     key = (config, model_version)
     if key not in _PIPELINES:
@@ -97,7 +97,7 @@ def _status_kb(pid: int | str, field_name: str) -> float:
 
 def process_task(task: Task, config: Config, model_version: str) -> Outcome:
     """Extract and analyse one file; a file triage cannot read becomes an "error" outcome."""
-    from .extract import extract_document
+    from triage.read.extract import extract_document
 
     pipe = _pipeline(config, model_version)
     who = f"{os.uname().nodename}:{os.getpid()}"

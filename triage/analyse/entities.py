@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import spacy
 from thinc.api import use_ops
 
-from .config import ENTITY_LABELS, SPACY_FALLBACKS
-from .errors import ModelNotFoundError
-from .gazetteer import ruler_patterns
-from .types import Entity, Passage
+from triage.config import ENTITY_LABELS, SPACY_FALLBACKS
+from triage.errors import ModelNotFoundError
+from triage.analyse.gazetteer import ruler_patterns
+from triage.types import Entity, Passage
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from .types import Cue, Entity
+from triage.types import Cue, Entity
 
 ENTITY_COLOURS = {
     "PERSON": "#fde2e4", "NORP": "#e2ece9", "ORG": "#dfe7fd", "GPE": "#fff1c1",

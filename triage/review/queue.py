@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from .store import Store
+from triage.store import Store
 
 REVIEW_STATES = ("any", "unreviewed", "partly reviewed", "fully reviewed")
 _WALK_PAGE = 200  # inbox rows read at a time when looking for the next document: most searches end early

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .errors import ExtractionError
+from triage.errors import ExtractionError
 
 MAX_HTML_BYTES = 20_000_000  # trafilatura's own ceiling (MAX_FILE_SIZE): larger pages come back empty
 CELL_SEPARATOR = " | "

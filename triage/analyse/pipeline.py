@@ -7,20 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .classify import RiskModel
-from .config import Config, load_config
-from .entities import find_entities, load_nlp
-from .errors import TriageError
-from .extract import extract_document
-from .flag import document_risk, flag_passages
-from .registry import load_model
-from .segment import split_passages
-from .types import Document, Passage, ScanResult
+from triage.analyse.classify import RiskModel
+from triage.config import Config, load_config
+from triage.analyse.entities import find_entities, load_nlp
+from triage.errors import TriageError
+from triage.read.extract import extract_document
+from triage.analyse.flag import document_risk, flag_passages
+from triage.analyse.registry import load_model
+from triage.analyse.segment import split_passages
+from triage.types import Document, Passage, ScanResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .store import Store
+    from triage.store import Store
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelNotFoundError
+from triage.errors import ModelNotFoundError
 
 TOKENIZER_FILE = "tokenizer.json"
 VECTORS_FILE = "vectors.npy"

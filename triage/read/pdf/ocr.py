@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from . import pdfium_words
-from .config import OcrSettings
-from .layout import Line, read_page
-from .types import Document
+from triage.read.pdf import pdfium_words
+from triage.config import OcrSettings
+from triage.read.pdf.layout import Line, read_page
+from triage.types import Document
 
 if TYPE_CHECKING:
     import pypdfium2

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage, Message
 from email.utils import parsedate_to_datetime
 
-from .errors import ExtractionError
+from triage.errors import ExtractionError
 
 MAX_DEPTH = 3  # a message forwarded inside a message inside a message, no deeper
 MAX_PARTS = 500  # MIME parts in one message

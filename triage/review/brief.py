@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import TriageError
-from .framework import Framework
-from .store import Store
-from .trends import factor_changes, flag_records
+from triage.errors import TriageError
+from triage.framework import Framework
+from triage.store import Store
+from triage.review.trends import factor_changes, flag_records
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

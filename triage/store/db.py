@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import StoreError
+from triage.errors import StoreError
 
 POSTGRES = "postgresql"
 SCHEMES = ("postgresql://", "postgres://")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .types import Flag, Prediction
+from triage.types import Flag, Prediction
 
 TOP_FLAGS_FOR_RISK = 5
 

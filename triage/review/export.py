@@ -10,10 +10,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import TriageError
-from .framework import LABELS
-from .store import Store
-from .types import Entity
+from triage.errors import TriageError
+from triage.framework import LABELS
+from triage.store import Store
+from triage.types import Entity
 
 FORMATS = ("csv", "xlsx", "jsonl", "parquet")
 REDACTED = "[name withheld]"

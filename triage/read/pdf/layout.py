@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from .blocks import PageBlocks, TableBlock, rows_of, split_blocks
-from .normalise import clean_line, join_lines
-from .spacing import mend_spacing
+from triage.read.pdf.blocks import PageBlocks, TableBlock, rows_of, split_blocks
+from triage.read.normalise import clean_line, join_lines
+from triage.read.pdf.spacing import mend_spacing
 
 MIN_COLUMN_FRACTION = 0.10  # a column narrower than this share of the text width is not split off
 GAP_SPLIT = 1.0  # a horizontal gap wider than this many line heights separates two fragments of a row

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ModelIntegrityError, ModelNotFoundError
+from triage.errors import ModelIntegrityError, ModelNotFoundError
 
 if TYPE_CHECKING:
-    from .classify import RiskModel
+    from triage.analyse.classify import RiskModel
 
 ARTIFACT = "model.joblib"
 CARD = "card.json"
@@ -178,7 +178,7 @@ def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
     # Imported here: reading the registry (which version is active) should not load scikit-learn.
     import joblib
 
-    from .classify import RiskModel
+    from triage.analyse.classify import RiskModel
 
     model = joblib.load(path)
     if not isinstance(model, RiskModel):
@@ -198,7 +198,7 @@ def load_embedder(models_dir: Path, name: str) -> Any:
         raise ModelIntegrityError(f"{name!r} is not a static embedding model name")
     folder = Path(models_dir) / STATIC_DIR / name
     if not folder.exists():
-        from .config import ROOT
+        from triage.config import ROOT
 
         folder = ROOT / "models" / STATIC_DIR / name
     try:
@@ -210,7 +210,7 @@ def load_embedder(models_dir: Path, name: str) -> Any:
             raise ModelNotFoundError(f"{folder / file} is missing")
         if sha256_file(folder / file) != expected:
             raise ModelIntegrityError(f"{folder / file} was changed after it was distilled; restore it")
-    from .embed import StaticEmbedder
+    from triage.analyse.embed import StaticEmbedder
 
     return StaticEmbedder(folder)
 

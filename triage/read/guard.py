@@ -10,7 +10,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from .errors import InputRejectedError
+from triage.errors import InputRejectedError
 
 MB = 1024 * 1024
 

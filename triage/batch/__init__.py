@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .config import Config
-from .archive import Limits, is_archive, walk_archive
-from .db import is_postgres_url, redact_url
-from .errors import ArchiveError, InputRejectedError, StoreError, TriageError
-from .email_text import is_email
-from .guard import MB, check_input_file
-from .workers import Outcome, Task, peak_rss_mb, run_dask, run_local
+from triage.config import Config
+from triage.read.archive import Limits, is_archive, walk_archive
+from triage.store.db import is_postgres_url, redact_url
+from triage.errors import ArchiveError, InputRejectedError, StoreError, TriageError
+from triage.read.email_text import is_email
+from triage.read.guard import MB, check_input_file
+from triage.batch.workers import Outcome, Task, peak_rss_mb, run_dask, run_local
 
 SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm", ".xhtml", ".eml")
 DEFAULT_TIME_LIMIT = 300.0  # seconds per file: a 300-page report takes well under a minute
@@ -196,8 +196,8 @@ def run_batch(
     on_progress: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
     """Process files and folders into the store at `config.db`; return the run report (also stored)."""
-    from .registry import active_version
-    from .store import open_store
+    from triage.analyse.registry import active_version
+    from triage.store import open_store
 
     options = options or BatchOptions()
     # SQLite has one writer at a time, so runs take turns; PostgreSQL lets runs share the store (each holds
@@ -357,7 +357,7 @@ class _Run:
             yield task
         if data is None or not is_email(data):  # only an e-mail has attachments; PDFs need no extractor here
             return
-        from .extract import list_attachments
+        from triage.read.extract import list_attachments
 
         for attachment in list_attachments(data, item.name):
             self.progress.total += 1
@@ -378,8 +378,8 @@ class _Run:
     def _reclassify(self, doc_id: str) -> None:
         t0 = time.monotonic()
         if self.reclassifier is None:
-            from .pipeline import Pipeline
-            from .registry import load_model
+            from triage.analyse.pipeline import Pipeline
+            from triage.analyse.registry import load_model
 
             # Classification only: spaCy loads too only if the model flags passages that never had the NER.
             self.reclassifier = Pipeline(self.config, load_model(self.config.models_dir, self.version), None)

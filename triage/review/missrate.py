@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .framework import LABELS
-from .registry import active_version, read_card
-from .store import Store
+from triage.framework import LABELS
+from triage.analyse.registry import active_version, read_card
+from triage.store import Store
 
 MIN_CHECKS = 30  # below this the interval is too wide to be worth showing as the model's miss rate
 Z95 = 1.959963984540054

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .db import POSTGRES, is_postgres_url
-from .errors import ReviewConflictError, StoreError
-from .types import Document, Entity, Passage
+from triage.store.db import POSTGRES, is_postgres_url
+from triage.errors import ReviewConflictError, StoreError
+from triage.types import Document, Entity, Passage
 
 if TYPE_CHECKING:
-    from .pipeline import ScanResult
+    from triage.analyse.pipeline import ScanResult
 
 SCHEMA_VERSION = 3  # 2: passages.lang; 3: passages.ner
 DECISIONS = ("accept", "reject", "relabel")
@@ -155,7 +155,7 @@ class Store:
         # sqlite3.Connection, or db.PgConnection, which offers the same calls and translates the SQL.
         self.conn: Any
         if is_postgres_url(self.path):
-            from .db import connect_postgres, redact_url
+            from triage.store.db import connect_postgres, redact_url
 
             self.conn = connect_postgres(self.path, _SCHEMA, SCHEMA_VERSION)
             self.dialect, self.path = POSTGRES, redact_url(self.path)
@@ -348,7 +348,7 @@ class Store:
 
     def document(self, doc_id: str) -> Document:
         """A stored document with its pages, footnotes, tables and word boxes."""
-        from .types import Footnote, Page, Table
+        from triage.types import Footnote, Page, Table
 
         row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
         if row is None:
@@ -563,7 +563,7 @@ class Store:
         """The n unreviewed passages whose score for some label is closest to that label's threshold
         (under the model that processed their document): where a reviewer's decision teaches most."""
         if self.dialect == POSTGRES:
-            from .db import UNCERTAIN_PASSAGES_SQL
+            from triage.store.db import UNCERTAIN_PASSAGES_SQL
 
             return [dict(r) for r in self.conn.execute(UNCERTAIN_PASSAGES_SQL, (json.dumps(thresholds), n))]
         rows = self.conn.execute(

@@ -22,7 +22,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from .errors import ExtractionError
+from triage.errors import ExtractionError
 
 MAX_MEMBERS = 2_000
 MAX_MEMBER_BYTES = 64 << 20  # one XML part; a 1,000-page report's document.xml is a few MB

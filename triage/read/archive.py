@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from .errors import ArchiveError
+from triage.errors import ArchiveError
 
 CHUNK = 1 << 20
 

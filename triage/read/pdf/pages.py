@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import ExtractionError
+from triage.errors import ExtractionError
 
 SCALE = 1.5  # 108 dpi: sharp enough to read body text, small enough to send quickly
 BOX_COLOUR = (192, 57, 43)

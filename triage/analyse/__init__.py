@@ -1,0 +1,1 @@
+"""Analysis: passages, entities, risk-factor classification and flags."""

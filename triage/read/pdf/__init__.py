@@ -1,0 +1,1 @@
+"""The PDF engine: words, layout, blocks, spacing, OCR and page-level provenance."""

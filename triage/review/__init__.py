@@ -1,0 +1,1 @@
+"""What reviewers and analysts read: the inbox queue, briefs, exports, trends, accounts."""
