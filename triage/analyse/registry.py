@@ -6,6 +6,8 @@ one recorded in the registry when it was saved.
 
 from __future__ import annotations
 
+import sys
+
 import hashlib
 import json
 import os
@@ -178,8 +180,12 @@ def load_model(models_dir: Path, version: str | None = None) -> RiskModel:
     # Imported here: reading the registry (which version is active) should not load scikit-learn.
     import joblib
 
+    from triage.analyse import classify
     from triage.analyse.classify import RiskModel
 
+    # Models saved before the package was split into layers name their classes triage.classify.*;
+    # the alias lets them (and any older version a reviewer may roll back to) load unchanged.
+    sys.modules.setdefault("triage.classify", classify)
     model = joblib.load(path)
     if not isinstance(model, RiskModel):
         raise ModelIntegrityError(f"{path} does not hold a triage model")
