@@ -48,6 +48,7 @@ demo: venv
 	$(BIN)/triage ui --db $(DB) --port $(PORT)
 
 test: venv-dev system-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # Known vulnerabilities in constraints.txt (pip-audit); fails only on a finding, says "NOT AUDITED" offline.

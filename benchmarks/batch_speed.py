@@ -66,9 +66,9 @@ def profile_stages(folder: Path, sample: int) -> tuple[dict[str, float], str]:
     import io
     import pstats
 
-    from triage.read.extract import extract_document
     from triage.analyse.pipeline import Pipeline
     from triage.analyse.segment import split_passages
+    from triage.read.extract import extract_document
     from triage.store import open_store
 
     cfg = load_config()

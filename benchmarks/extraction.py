@@ -63,7 +63,7 @@ def footnote_separation(doc_text: str, notes: list[str], found: list[str]) -> tu
 def table_cells(truth: list[list[list[str]]], got: list[tuple[tuple[str, ...], ...]]) -> tuple[int, int]:
     """(cells read exactly, cells): tables compared in page order, cell by cell."""
     right = total = 0
-    for t, g in zip(truth, [*got, *[()] * len(truth)]):
+    for t, g in zip(truth, [*got, *[()] * len(truth)], strict=False):
         for r, row in enumerate(t):
             for c, cell in enumerate(row):
                 total += 1
@@ -173,7 +173,7 @@ def main() -> None:
         speed_rows.append((folder.name, [p for p in real if p.stat().st_size], n))
     print(f"\n{'speed (pages/s)':22} {'pages':>6} {'triage':>8} {'pdftotext':>10} {'pdfplumber':>11} "
           f"{'pdftotext/triage':>17} {'triage/pdfplumber':>18}")
-    for label, files, n in speed_rows:
+    for label, files, _n in speed_rows:
         ok = []
         for p in files:
             try:

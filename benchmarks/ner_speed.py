@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from triage.config import load_config  # noqa: E402
-from triage.read.extract import extract_document  # noqa: E402
 from triage.analyse.pipeline import Pipeline  # noqa: E402
 from triage.analyse.segment import split_passages  # noqa: E402
+from triage.config import load_config  # noqa: E402
+from triage.read.extract import extract_document  # noqa: E402
 
 
 def gflops() -> dict[str, float]:

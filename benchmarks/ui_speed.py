@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.pdfgen import PageSpec, column_break, make_pdf, para, title  # noqa: E402
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, App  # noqa: E402
-from triage.review.auth import create_user  # noqa: E402
-from triage.config import load_config  # noqa: E402
 from triage.analyse.pipeline import Pipeline, ScanResult  # noqa: E402
+from triage.config import load_config  # noqa: E402
+from triage.review.auth import create_user  # noqa: E402
 from triage.store import open_store  # noqa: E402
 
 PASSWORD = "benchmark-password"

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # pdfgen is a test helper, not part of the triage package
 sys.path.insert(0, str(ROOT))
 
-from pdfgen import Block, PageSpec, heading, make_pdf, para, title
+from pdfgen import Block, PageSpec, heading, make_pdf, para, title  # noqa: E402  (after the path set-up)
 
 LAYOUTS = {"one-column": 1, "two-column": 2, "three-column": 3}
 

@@ -16,10 +16,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from triage.review import auth
-from triage.review.auth import (FAILURE_WINDOW, MAX_FAILURES_PER_CLIENT, MAX_FAILURES_PER_USER, authenticate,
-                         create_user)
 from triage.errors import AuthError, LoginThrottledError
+from triage.review import auth
+from triage.review.auth import (
+    FAILURE_WINDOW,
+    MAX_FAILURES_PER_CLIENT,
+    MAX_FAILURES_PER_USER,
+    authenticate,
+    create_user,
+)
 from triage.store import open_store
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")

@@ -208,8 +208,8 @@ def test_next_on_the_last_flag_opens_the_next_document_in_the_inbox(store_with_r
 
 @pytest.mark.slow
 def test_an_analyst_retrains_with_the_reviews_and_a_reviewer_cannot(store_with_report, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from triage.framework import LABELS
     from triage.analyse.registry import read_card, read_registry
+    from triage.framework import LABELS
 
     db, result = store_with_report
     models = tmp_path / "models"  # a copy: the session's trained model is shared by every test
@@ -257,3 +257,56 @@ def test_one_upload_opens_itself_with_the_ner_run_on_the_passages_drawn(store_wi
     drawn = flagged[:5]  # PASSAGES_PER_PAGE in app.py
     assert not untagged & set(drawn)  # the first page's passages had the NER as they were drawn...
     assert set(flagged[5:]) <= untagged  # ...the later ones wait for their page (or an export)
+
+
+@pytest.mark.slow
+def test_inbox_filters_survive_opening_a_document_and_coming_back(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    at = _sign_in("amina")
+    at.text_input(key="f-text").input("hand pumps").run()
+    at.multiselect(key="f-labels").select("RF14").run()
+    at = _goto(at, "document")
+    assert at.caption[0].value.startswith("report.txt")
+    at = _goto(at, "inbox")
+    assert not at.exception
+    assert at.text_input(key="f-text").value == "hand pumps"
+    assert at.multiselect(key="f-labels").value == ["RF14"]
+    assert "report.txt" in _text(at)
+
+
+@pytest.mark.slow
+def test_a_link_to_a_document_and_flag_signs_in_and_lands_on_that_flag(store_with_report) -> None:  # type: ignore[no-untyped-def]
+    _, result = store_with_report
+    doc_id = result.document.id
+    with open_store(store_with_report[0]) as store:
+        flag_ids = [f["id"] for f in store.flags(doc_id)]
+    assert len(flag_ids) > 1
+    wanted = flag_ids[-1]  # not the one a freshly opened document starts at
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["doc"] = doc_id
+    at.query_params["flag"] = wanted
+    at._page_hash = calc_hash("document")
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["triage · sign in"]  # the sign-in form at the link, not "Page not found"
+    at.text_input(key="login-name").input("amina")
+    at.text_input(key="login-password").input(PASSWORD)
+    at = at.button[0].click().run()
+    assert not at.exception
+    assert at.caption[0].value.startswith("report.txt")  # the linked document, after signing in
+    assert at.session_state["current_flag"] == wanted
+    assert at.query_params["flag"] == [wanted] or at.query_params["flag"] == wanted
+
+
+def test_sign_in_tokens_are_random_expire_when_idle_and_are_revoked() -> None:
+    from triage.ui.tokens import SessionTokens
+
+    table = SessionTokens()
+    a, b = table.issue("amina", now=1000.0), table.issue("amina", now=1000.0)
+    assert a != b and len(a) >= 40
+    assert table.resolve(a, idle_minutes=10, now=1500.0) == "amina"  # activity moves the idle clock on
+    assert table.resolve(a, idle_minutes=10, now=1500.0 + 599) == "amina"
+    assert table.resolve(a, idle_minutes=10, now=1500.0 + 599 + 601) is None  # idle too long: gone for good
+    assert table.resolve(a, idle_minutes=10, now=1500.0) is None
+    table.revoke(b)
+    assert table.resolve(b, idle_minutes=10, now=1000.0) is None
+    assert table.resolve("made-up", idle_minutes=10) is None and table.resolve(None, idle_minutes=10) is None

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from triage.read.archive import Limits, is_archive, walk_archive
 from triage.errors import ArchiveError
+from triage.read.archive import Limits, is_archive, walk_archive
 
 REPORT = b"Situation report: the convoy was stopped at the northern checkpoint.\n"
 

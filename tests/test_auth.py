@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from triage.review.auth import authenticate, create_user, current_user, require
 from triage.errors import AuthError, PermissionDeniedError
+from triage.review.auth import authenticate, create_user, current_user, require
 from triage.store import open_store
 
 

@@ -178,3 +178,71 @@ def test_review_in_a_real_browser(app, tmp_path) -> None:  # type: ignore[no-unt
         expect(page.get_by_text("Rejected").first).to_be_visible()
         shot(page, "5-after-restart")
         browser.close()
+
+
+def test_reload_and_links_keep_the_place_and_the_sign_in(app, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: a reload or a link to a document and flag neither says "Page not found" nor signs the reviewer
+    out; the Inbox's search survives opening a document and coming back."""
+    from playwright.sync_api import expect, sync_playwright
+
+    pdf = tmp_path / "mali-flash-update.pdf"
+    make_pdf(pdf, [PageSpec([title("Mali: Flash Update No. 3"), *map(para, LEFT), column_break(),
+                             *map(para, RIGHT)], columns=2)])
+    result = pipeline.process_file(pdf)
+    with open_store(app.db) as store:
+        store.save_result(result)
+        flag_ids = [f["id"] for f in store.flags(result.document.id)]
+    assert len(flag_ids) > 1
+    wanted = flag_ids[-1]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        link = f"{app.url}/document?doc={result.document.id}&flag={wanted}"
+        page.goto(link)
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=180_000)
+        page.get_by_label("User name").fill("amina")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        # Signed in, on the linked document, its last flag current.
+        expect(page.get_by_text("Signed in as")).to_be_visible(timeout=120_000)
+        current = page.locator(f".{_key_class('accept-' + wanted)} button").first  # may be drawn twice while streaming
+        expect(current).to_be_visible(timeout=60_000)
+        expect(current).to_have_attribute("kind", "primary")  # only the current flag's Accept is coloured
+        expect(page.get_by_text("current flag")).to_have_count(1)
+        assert page.get_by_text("Page not found").count() == 0
+        assert f"flag={wanted}".replace(":", "%3A") in page.url or f"flag={wanted}" in page.url
+        page.screenshot(path=str(ARTIFACTS / "browser-6-deep-link.png"), full_page=True)
+
+        page.reload()  # a new Streamlit session: the sign-in comes back from the cookie, the place from the URL
+        expect(page.get_by_text("Signed in as")).to_be_visible(timeout=60_000)
+        expect(current).to_be_visible(timeout=60_000)
+        expect(current).to_have_attribute("kind", "primary")
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.get_by_role("button", name="Sign in").count() == 0
+
+        page.get_by_role("button", name="Back to the Inbox").click()
+        search = page.get_by_label("Search the text")
+        expect(search).to_be_visible(timeout=30_000)
+        search.fill("convoy")
+        search.press("Enter")
+        row_open = page.locator("[class*='st-key-open-'] button").first
+        expect(row_open).to_be_visible(timeout=30_000)
+        row_open.click()
+        expect(page.get_by_role("button", name="Back to the Inbox")).to_be_visible(timeout=30_000)
+        page.get_by_role("button", name="Back to the Inbox").click()
+        expect(page.get_by_label("Search the text")).to_have_value("convoy", timeout=30_000)
+
+        page.get_by_role("button", name="Sign out").click()  # revokes the token: a reload no longer signs in
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        page.reload()
+        expect(page.get_by_role("button", name="Sign in")).to_be_visible(timeout=60_000)
+        assert page.get_by_text("Signed in as").count() == 0
+        browser.close()
+
+
+def _key_class(key: str) -> str:
+    import re
+
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())

@@ -63,7 +63,7 @@ def test_cues_point_at_their_text(model) -> None:  # type: ignore[no-untyped-def
         assert text[c.start : c.end] == c.text
         assert c.weight > 0
     spans = sorted((c.start, c.end) for c in cues)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), "cues must not overlap"
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), "cues must not overlap"
 
 
 def test_indicators_belong_to_predicted_labels(model) -> None:  # type: ignore[no-untyped-def]

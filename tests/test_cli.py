@@ -139,3 +139,86 @@ def test_models_commands(trained_config) -> None:  # type: ignore[no-untyped-def
     card = json.loads(_run(["models", "show"], env).stdout)
     assert card["version"] == "v1" and set(card["thresholds"]) == set(LABELS)
     assert _run(["models", "promote", "v99"], env).returncode == 1
+
+
+def _one_document_store(path: Path) -> Path:
+    """A store holding one small flagged report about Mali (no model needed)."""
+    from triage.analyse.flag import document_risk
+    from triage.store import open_store
+    from triage.types import Document, Entity, Flag, Page, Passage, Prediction, ScanResult
+
+    text = "Gunmen looted an aid convoy near Kidal, Mali, on 3 May 2026 and abducted two drivers."
+    doc = Document("b" * 64, "r.txt", text, (Page(1, 0, len(text)),), title="Report")
+    passage = Passage(doc.id, 0, len(text), 1, text, (Entity("Mali", "GPE", 40, 44, norm="ML"),))
+    pred = Prediction(passage.id, tuple((lab, 0.9 if lab == "RF14" else 0.01) for lab in LABELS), ("RF14",),
+                      model_version="v1")
+    flags = (Flag(passage.id, "RF14", 0.9, 0.4, model_version="v1"),)
+    with open_store(path) as store:
+        store.save_result(ScanResult(doc, (passage,), (pred,), flags, document_risk(flags), "v1"))
+    return path
+
+
+def test_export_and_brief_refuse_a_missing_store_and_create_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"TRIAGE_CONFIG": "", "TRIAGE_DB": ""}
+    missing = tmp_path / "nowhere.db"
+    for args in (["export", "--out", str(tmp_path / "x.csv"), "--db", str(missing)],
+                 ["brief", "--country", "ML", "--from", "2026-01-01", "--to", "2026-12-31", "--db", str(missing),
+                  "--out", str(tmp_path / "b.html")]):
+        proc = _run(args, env)
+        assert proc.returncode == 1, proc.stdout
+        assert proc.stderr.startswith(f"Error: no store at {missing}; give the store `triage batch` filled with --db")
+        assert not missing.exists()
+    assert not (tmp_path / "x.csv").exists() and not (tmp_path / "b.html").exists()
+
+
+def test_export_without_db_names_the_default_store_it_did_not_find(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    proc = subprocess.run([sys.executable, "-m", "triage", "export", "--out", "x.csv"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120,
+                          env={**{k: v for k, v in os.environ.items() if k not in ("TRIAGE_DB", "TRIAGE_CONFIG")}})
+    assert proc.returncode == 1 and proc.stderr.startswith(f"Error: no store at {tmp_path}/")
+    assert "--db" in proc.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_export_and_brief_refuse_an_empty_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from triage.store import open_store
+
+    empty = tmp_path / "empty.db"
+    with open_store(empty):
+        pass  # the schema, no document
+    env = {"TRIAGE_CONFIG": "", "TRIAGE_DB": str(empty)}
+    for args in (["export", "--out", str(tmp_path / "x.csv")],
+                 ["brief", "--country", "ML", "--from", "2026-01-01", "--to", "2026-12-31",
+                  "--out", str(tmp_path / "b.html")]):
+        proc = _run(args, env)
+        assert proc.returncode == 1, proc.stdout
+        assert proc.stderr.startswith(f"Error: the store {empty} holds no documents; ")
+        assert f"triage batch REPORTS --db {empty}" in proc.stderr
+    empty.write_bytes(b"")  # a zero-byte file is no store either
+    assert _run(["export", "--out", str(tmp_path / "x.csv")], env).stderr.startswith(f"Error: no store at {empty}")
+
+
+def test_brief_takes_a_country_code_or_name_and_lists_close_matches_for_a_typo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = _one_document_store(tmp_path / "one.db")
+    env = {"TRIAGE_CONFIG": "", "TRIAGE_DB": str(db)}
+    period = ["--from", "2026-01-01", "--to", "2026-12-31"]
+    for country in ("ML", "ml", "MLI", "Mali", "mali"):
+        out = tmp_path / f"{country}.html"
+        proc = _run(["brief", "--country", country, *period, "--out", str(out)], env)
+        assert proc.returncode == 0, proc.stderr
+        assert "Briefing: Mali" in out.read_text() and "No flagged passage" not in out.read_text()
+    proc = _run(["brief", "--country", "Malli", *period, "--out", str(tmp_path / "typo.html")], env)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: unknown country 'Malli': give an ISO 3166 code (e.g. ML) or an English "
+                                  "country name; close matches: Mali (ML)")
+    assert not (tmp_path / "typo.html").exists()
+    proc = _run(["brief", "--country", "Atlantis", *period], env)
+    assert proc.returncode == 1 and proc.stderr.startswith("Error: unknown country 'Atlantis'")
+
+
+def test_export_of_a_filled_store_still_works(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = _one_document_store(tmp_path / "one.db")
+    proc = _run(["export", "--out", str(tmp_path / "x.jsonl"), "--flagged-only", "--db", str(db)], {"TRIAGE_CONFIG": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"Wrote 1 passages to {tmp_path / 'x.jsonl'}"

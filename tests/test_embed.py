@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from training.train import EMBEDDER
-from triage.config import ROOT
 from triage.analyse.embed import StaticEmbedder
-from triage.errors import ModelIntegrityError, ModelNotFoundError
 from triage.analyse.flag import select_labels
 from triage.analyse.registry import load_embedder
+from triage.config import ROOT
+from triage.errors import ModelIntegrityError, ModelNotFoundError
 
 STATIC = ROOT / "models" / "static" / EMBEDDER
 

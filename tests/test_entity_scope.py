@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from triage.errors import TriageError
-from triage.review.export import REDACTED, export_rows
 from triage.read.extract import extract_document
-from triage.analyse.pipeline import tag_stored
+from triage.review.export import REDACTED, export_rows
+from triage.service import tag_stored
 from triage.store import open_store
 
 pytestmark = pytest.mark.slow

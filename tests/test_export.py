@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.test_store import _result
-from triage.errors import TriageError
-from triage.review.export import REDACTED, export_rows, write_export
-from triage.framework import LABELS
 from triage.analyse.pipeline import ScanResult
+from triage.errors import TriageError
+from triage.framework import LABELS
+from triage.review.export import REDACTED, export_rows, write_export
 from triage.store import open_store
 from triage.types import Entity, Passage
 

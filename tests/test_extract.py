@@ -55,7 +55,7 @@ def check_pages(doc: Document) -> None:
     """Page offsets tile Document.text: pages in order, separated by exactly one blank line."""
     assert [p.number for p in doc.pages] == list(range(1, len(doc.pages) + 1))
     assert "\n\n".join(doc.text[p.start : p.end] for p in doc.pages) == doc.text
-    for before, after in zip(doc.pages, doc.pages[1:]):
+    for before, after in zip(doc.pages, doc.pages[1:], strict=False):
         assert after.start == before.end + 2
 
 
@@ -179,6 +179,48 @@ def test_identity_source_and_title_fallback(tmp_path: Path) -> None:
     assert doc.source == "inbox/mali.pdf" and doc.media_type == "application/pdf"
     assert doc.title == "Mali: attack on a convoy"  # no Title metadata: the first line
     assert extract_document(tmp_path / "x.pdf").source == "x.pdf"
+
+
+def _with_creation_date(path: Path, stamp: str) -> bytes:
+    """The PDF with reportlab's fixed creation date replaced by `stamp` (same length, so offsets hold)."""
+    data = path.read_bytes()
+    assert b"D:20000101000000" in data and len(stamp) == 16
+    return data.replace(b"D:20000101000000", stamp.encode(), 1)
+
+
+def test_a_un_style_cover_gives_its_title_line_and_its_cover_date(tmp_path: Path) -> None:
+    # Laid out as UN covers are: masthead and series letter on one line, symbol, organ, date alone, title
+    # above "Report of the Secretary-General". Exported three weeks after the date on its cover.
+    cover = [title("United Nations S"), para("/2031/77"), para("Security Council"), para("15 July 2031"),
+             para("Original: English"), heading("Situation in the northern provinces"),
+             para("Report of the Secretary-General"), *paragraphs(2, "Body")]
+    make_pdf(tmp_path / "cover.pdf", [PageSpec(cover)])
+    doc = extract_document("cover.pdf", data=_with_creation_date(tmp_path / "cover.pdf", "D:20310805093000"))
+    meta = dict(doc.metadata)
+    assert doc.title == "Situation in the northern provinces"
+    assert meta["report_date"] == "2031-07-15" and meta["CreationDate"].startswith("D:20310805")
+
+
+def test_without_a_cover_date_the_creation_date_is_the_report_date(tmp_path: Path) -> None:
+    make_pdf(tmp_path / "plain.pdf", [PageSpec([title("Weekly field note"), *paragraphs(2, "Body")])])
+    doc = extract_document("plain.pdf", data=_with_creation_date(tmp_path / "plain.pdf", "D:20310805093000"))
+    assert doc.title == "Weekly field note" and dict(doc.metadata)["report_date"] == "2031-08-05"
+
+
+def test_a_letter_is_titled_by_its_letter_line_and_dated_by_its_cover() -> None:
+    text = ("United Nations A S\n\n/86/412-\n\n/2031/90\n\nGeneral Assembly\n\nDistr.: General 2 May 2031\n\n"
+            "Eighty-sixth session Agenda item 31\n\nProtection of civilians in the river districts\n\n"
+            "Letter dated 30 April 2031 from the Permanent Representative of Ruritania to the United Nations "
+            "addressed to the Secretary-General\n\nI have the honour to report on the attacks of last week.\n")
+    doc = extract_document("letter.txt", data=text.encode())
+    assert doc.title.startswith("Letter dated 30 April 2031 from the Permanent Representative of Ruritania")
+    assert dict(doc.metadata)["report_date"] == "2031-05-02"
+
+
+def test_a_french_cover_date_is_read() -> None:
+    text = "Rapport de situation hebdomadaire\n\nGenève, le 3 mars 2031\n\nDes hommes armés ont incendié les greniers.\n"
+    doc = extract_document("rapport.txt", data=text.encode())
+    assert doc.title == "Rapport de situation hebdomadaire" and dict(doc.metadata)["report_date"] == "2031-03-03"
 
 
 def test_seed_report_as_two_columns_keeps_word_order(tmp_path: Path) -> None:

@@ -15,13 +15,15 @@ import docx
 import pytest
 
 from tests.pdfgen import PageSpec, make_pdf, para
-from triage.read import email_text
-from triage.errors import ExtractionError
-from triage.review.export import export_rows
-from triage.read.extract import detect_format, extract_document, extract_with_attachments, list_attachments
-from triage.read.language import detect_language
 from triage.analyse.pipeline import ScanResult
 from triage.analyse.segment import split_passages
+from triage.batch import inputs as batch_inputs
+from triage.errors import ExtractionError
+from triage.read import email_text
+from triage.read.extract import detect_format, extract_document, extract_with_attachments, list_attachments
+from triage.read.formats import BY_NAME, FORMATS, SUFFIXES, UPLOAD_TYPES, Format, is_supported, load
+from triage.read.language import detect_language
+from triage.review.export import export_rows
 from triage.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,6 +113,31 @@ def test_the_type_comes_from_the_bytes_not_the_name() -> None:
     mail = extract_document("mail.txt", data=_mail().as_bytes())
     assert mail.media_type == "message/rfc822"
     assert detect_format(b"%PDF-1.7\n") == "pdf" and detect_format(b"Just a line of text.\n") == "text"
+
+
+def test_one_registry_lists_the_formats_and_each_reads_as_its_media_type(tmp_path: Path) -> None:
+    assert len(SUFFIXES) == len(set(SUFFIXES)) and set(SUFFIXES) >= {".pdf", ".docx", ".eml", ".md", ".xhtml"}
+    assert UPLOAD_TYPES == ("pdf", "docx", "html", "htm", "eml", "txt", "md", "markdown")  # the upload form's
+    assert is_supported("inbox/REPORT.PDF") and is_supported("a.markdown") and not is_supported("sheet.xlsx")
+    assert batch_inputs.SUPPORTED == SUFFIXES  # batch runs pick files up by the same list
+    make_pdf(tmp_path / "r.pdf", [PageSpec([para(BODY)])])
+    samples = {"pdf": (tmp_path / "r.pdf").read_bytes(), "docx": _docx(), "email": _mail().as_bytes(),
+               "html": PAGE.encode(), "xhtml": PAGE.encode(), "markdown": f"# Gao\n\n**{BODY}**\n".encode(),
+               "text": BODY.encode()}
+    assert set(samples) == set(BY_NAME)  # a new format needs a sample here too
+    for kind in FORMATS:
+        doc = extract_document(f"x{kind.suffixes[0]}", data=samples[kind.name])
+        assert doc.media_type == kind.media_type, kind.name
+        if kind.sniff:
+            assert detect_format(samples[kind.name]) == kind.name
+            assert callable(load(kind.reader))
+
+
+def test_a_format_entry_checks_itself() -> None:
+    with pytest.raises(ValueError, match="lower case"):
+        Format("odt", "application/vnd.oasis.opendocument.text", ("ODT",))
+    with pytest.raises(ValueError, match="both a sniff and a reader"):
+        Format("odt", "application/vnd.oasis.opendocument.text", (".odt",), sniff="triage.read.x:is_odt")
 
 
 def test_a_zip_that_is_not_a_word_file_is_refused_with_the_reason() -> None:
@@ -247,7 +274,7 @@ def test_attachments_are_documents_of_their_own(tmp_path: Path) -> None:
 
 def test_nesting_and_size_of_attachments_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     msg = _mail()
-    for depth in range(6):  # six messages, each forwarded inside the next
+    for _depth in range(6):  # six messages, each forwarded inside the next
         outer = _mail()
         outer.add_attachment(msg)
         msg = outer

@@ -226,7 +226,7 @@ def test_footnote_marker_read_into_the_first_word_is_split_off() -> None:
 
 
 def test_pdfplumber_fallback_finds_the_same_tables_and_footnotes(tmp_path: Path) -> None:
-    from triage.read.extract import _extract_pdf
+    from triage.read.pdf.reader import extract_pdf as _extract_pdf
 
     blocks = [title("Weekly update"), table(ROWS), para(BODY)]
     make_pdf(tmp_path / "f.pdf", [PageSpec(blocks)], footnotes=["Source: partners on the ground."])

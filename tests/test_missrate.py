@@ -10,11 +10,11 @@ import pytest
 from typer.testing import CliRunner
 
 from training.reviews import review_examples
+from triage.analyse.pipeline import ScanResult
+from triage.analyse.registry import save_model
 from triage.cli import app
 from triage.errors import StoreError
 from triage.review.missrate import Z95, card_with_miss_rate, miss_rate, wilson_interval
-from triage.analyse.pipeline import ScanResult
-from triage.analyse.registry import save_model
 from triage.store import open_store
 from triage.types import Document, Flag, Page, Passage, Prediction
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_registry import _model
-from triage.errors import ModelError, ModelIntegrityError
 from triage.analyse.registry import load_model, save_model, sha256_file
+from triage.errors import ModelError, ModelIntegrityError
 
 
 class _RunsCode:

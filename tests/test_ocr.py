@@ -97,7 +97,7 @@ def test_two_column_scan_is_read_column_by_column(tmp_path: Path) -> None:
     path, truth = scanned(tmp_path, "columns", [PageSpec([para(left), para(right)], columns=2)], skew=0.3)
     text = extract_document(path).text
     words = text.split()
-    markers = [f"{a} {b}" for a, b in zip(words, words[1:]) if a in ("Amber", "Cobalt")]
+    markers = [f"{a} {b}" for a, b in zip(words, words[1:], strict=False) if a in ("Amber", "Cobalt")]
     # Reading order: the whole left column, then the whole right one, never alternating line by line.
     assert markers == [f"Amber {n}" for n in ordinals] + [f"Cobalt {n}" for n in ordinals]
     assert word_accuracy(truth, text) >= 0.95

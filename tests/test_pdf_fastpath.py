@@ -12,7 +12,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from tests.pdfgen import PageSpec, make_pdf, para
 from triage.errors import ExtractionError
-from triage.read.extract import _extract_pdf, extract_document
+from triage.read.extract import extract_document
+from triage.read.pdf.reader import extract_pdf as _extract_pdf
 
 SENTENCE = "Armed groups blocked the convoy near the river crossing and detained two drivers."
 

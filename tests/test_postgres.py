@@ -18,9 +18,9 @@ import pytest
 from tests.pgserver import Server, find_bin, start_server
 from tests.test_store import _result
 from triage.config import Config
-from triage.store.db import redact_url
 from triage.errors import ConfigError, ReviewConflictError, StoreError
 from triage.store import backup_database, open_store
+from triage.store.db import redact_url
 
 BIN = find_bin()
 pytestmark = pytest.mark.skipif(BIN is None, reason="no PostgreSQL server binaries (apt-get install postgresql)")
@@ -58,7 +58,7 @@ def _fill(store: Any) -> dict[str, Any]:
     store.save_result(a)
     store.save_result(b)
     store.save_result(a)  # again: replaced, never doubled
-    fa, fb = store.flags("a" * 64)[0]["id"], store.flags("b" * 64)[0]["id"]
+    fa, _fb = store.flags("a" * 64)[0]["id"], store.flags("b" * 64)[0]["id"]
     first = store.add_review(fa, "accept", "amina", note="clear 100% case", expected_last=0)
     with pytest.raises(ReviewConflictError, match="amina already marked this flag 'accept'"):
         store.add_review(fa, "reject", "jean", expected_last=0)
@@ -259,7 +259,7 @@ def test_two_runs_write_to_one_postgres_store_at_once(batch_runs: Any, trained_c
     inbox = tmp / "inbox"
     both = [_batch([str(inbox), "--workers", "1"], trained_config, pg) for _ in range(2)]
     outs = [p.communicate(timeout=600) for p in both]
-    for p, (out, err) in zip(both, outs, strict=True):
+    for p, (_out, err) in zip(both, outs, strict=True):
         assert p.returncode == 1 and "Traceback" not in err and "another triage batch run" not in err
     got, expected = _contents(pg), _contents(lite)
     assert len(got["documents"]) == good

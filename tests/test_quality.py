@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from training.evaluate import expected_calibration_error, write_report
 from training.fairness import TARGET, counterfactuals, flip_rate, load_names, mentions, swap_names
 from training.train import load_corpus, load_test_ids
+from triage.analyse.registry import load_model, read_card, read_registry, regressions, save_model
 from triage.cli import app
 from triage.framework import LABELS
-from triage.analyse.registry import load_model, read_card, read_registry, regressions, save_model
 
 runner = CliRunner()
 

@@ -1,8 +1,15 @@
 import pytest
 
 from triage.analyse.classify import fit_model
+from triage.analyse.registry import (
+    active_version,
+    load_model,
+    read_card,
+    read_registry,
+    save_model,
+    set_active,
+)
 from triage.errors import ModelIntegrityError, ModelNotFoundError
-from triage.analyse.registry import active_version, load_model, read_card, read_registry, save_model, set_active
 
 TEXTS = ["aid convoy looted by gunmen", "market shelled by artillery", "the school opened", "teachers trained"]
 LABELS = [["RF14"], ["RF13"], [], []]

@@ -34,7 +34,7 @@ def test_passages_are_exact_slices_within_one_page(pages: list[str], min_chars: 
         assert p.text == p.text.strip()
     starts = [p.start for p in passages]
     assert starts == sorted(starts)
-    assert all(a.end <= b.start for a, b in zip(passages, passages[1:]))
+    assert all(a.end <= b.start for a, b in zip(passages, passages[1:], strict=False))
 
 
 def test_paragraphs_become_passages_and_headings_join_the_next_one() -> None:

@@ -2,10 +2,10 @@ import sqlite3
 
 import pytest
 
-from triage.errors import ReviewConflictError, StoreError
 from triage.analyse.flag import document_risk
-from triage.framework import LABELS
 from triage.analyse.pipeline import ScanResult
+from triage.errors import ReviewConflictError, StoreError
+from triage.framework import LABELS
 from triage.store import open_store
 from triage.types import Cue, Document, Entity, Flag, Page, Passage, Prediction
 

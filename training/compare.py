@@ -36,10 +36,8 @@ from typing import Any
 
 import joblib
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
-from training.evaluate import expected_calibration_error, per_label_metrics
+from training.evaluate import expected_calibration_error
 from training.real_corpus import load_real_corpus
 from training.train import (
     BLEND,
@@ -58,9 +56,9 @@ from training.train import (
     operating_point,
 )
 from triage.analyse.classify import fit_model
+from triage.analyse.registry import load_embedder
 from triage.config import ROOT, load_config
 from triage.framework import LABELS
-from triage.analyse.registry import load_embedder
 
 # ../shared beside the checkout (as CI lays it out), or wherever $TRIAGE_EVALDATA says.
 EVALDATA = Path(os.environ.get("TRIAGE_EVALDATA", ROOT.parent / "shared" / "evaldata"))

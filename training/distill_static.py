@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from triage.config import load_config
 from triage.analyse.embed import TOKENIZER_FILE, VECTORS_FILE
+from triage.config import load_config
 
 DEFAULT_NAME = "minilm-m2v-{dims}"
 

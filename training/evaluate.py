@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from triage.analyse.classify import RiskModel
+from triage.analyse.registry import active_version, load_model
 from triage.config import Config, load_config
 from triage.framework import LABELS
-from triage.analyse.registry import active_version, load_model
 
 BINS = 10
 # The Framework's own grouping: common risk factors, then the ones specific to genocide, crimes

@@ -128,8 +128,8 @@ def refuse_evaluation_files(paths: Iterable[Path], *, evaldata: Path | None = No
 def read_paragraphs(pdf: Path, *, cache_dir: Path = CACHE_DIR) -> dict[tuple[int, int], str]:
     """(page, index on page) -> passage text, segmented as a scan does; cached by the PDF's SHA-256 (the
     cache holds document text, so it lives in .cache/, which git ignores)."""
-    from triage.read.extract import extract_document
     from triage.analyse.segment import split_passages
+    from triage.read.extract import extract_document
 
     digest = _sha256(pdf)
     cached = Path(cache_dir) / f"{digest}.json"

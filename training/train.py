@@ -21,15 +21,15 @@ import sklearn
 from sklearn.model_selection import GroupKFold, KFold
 
 from training.evaluate import evaluate_model, indicator_top3
-from training.real_corpus import LOCATORS, load_real_corpus
 from training.evaluate import expected_calibration_error as _ece
 from training.evaluate import per_label_metrics as _per_label_metrics
+from training.real_corpus import LOCATORS, load_real_corpus
 from triage.analyse.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
+from triage.analyse.flag import select_labels
+from triage.analyse.registry import active_version, load_embedder, read_card, regressions, save_model
 from triage.config import TRAIN_FOLDS, Config, load_config
 from triage.errors import TriageError
-from triage.analyse.flag import select_labels
 from triage.framework import LABELS, load_framework
-from triage.analyse.registry import active_version, load_embedder, read_card, regressions, save_model
 
 PASSAGES = "passages.jsonl"
 TEST_IDS = "test_ids.txt"

@@ -1,6 +1,13 @@
 """triage: flag warning signs of atrocity crimes in situation reports, passage by passage."""
 
-from triage.errors import ExtractionError, ModelError, ModelIntegrityError, ModelNotFoundError, StoreError, TriageError
+from triage.errors import (
+    ExtractionError,
+    ModelError,
+    ModelIntegrityError,
+    ModelNotFoundError,
+    StoreError,
+    TriageError,
+)
 from triage.types import Cue, Document, Entity, Flag, IndicatorScore, Page, Passage, Prediction
 
 __all__ = [

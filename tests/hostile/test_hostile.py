@@ -7,7 +7,6 @@ every bad file; nothing already stored changes. conftest.py prints the tally at 
 
 from __future__ import annotations
 
-
 import hashlib
 import json
 import os

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import spacy
 from thinc.api import use_ops
 
+from triage.analyse.gazetteer import ruler_patterns
 from triage.config import ENTITY_LABELS, SPACY_FALLBACKS
 from triage.errors import ModelNotFoundError
-from triage.analyse.gazetteer import ruler_patterns
 from triage.types import Entity, Passage
 
 if TYPE_CHECKING:

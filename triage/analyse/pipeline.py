@@ -5,22 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from triage.analyse.classify import RiskModel
-from triage.config import Config, load_config
+from triage.analyse.countries import vote_countries
 from triage.analyse.entities import find_entities, load_nlp
-from triage.errors import TriageError
-from triage.read.extract import extract_document
 from triage.analyse.flag import document_risk, flag_passages
 from triage.analyse.registry import load_model
 from triage.analyse.segment import split_passages
+from triage.config import Config, load_config
+from triage.errors import TriageError
+from triage.read.extract import extract_document
 from triage.types import Document, Passage, ScanResult
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from triage.store import Store
 
 
 @dataclass
@@ -52,7 +48,7 @@ class Pipeline:
             needed = {p.id for p in passages}
         elif scope == "flagged":
             needed = {f.passage_id for f in flags}
-        else:  # "shown": the review UI tags each page of passages as it draws it (tag_stored with passage_ids)
+        else:  # "shown": the review UI tags each page of passages as it draws it (triage.service.tag_stored)
             needed = set()
         gazetteer = {p.id for p in passages} - needed
         return ScanResult(doc, self.tag_passages(passages, needed, gazetteer), tuple(predictions), tuple(flags),
@@ -83,7 +79,8 @@ class Pipeline:
         done = {p.id: p for p in find_entities([p for p in passages if p.id in needed], self.nlp, labels=labels)}
         done.update((p.id, p) for p in find_entities([p for p in passages if p.id in gazetteer], self.nlp,
                                                      labels=labels, gazetteer_only=True))
-        return tuple(done.get(p.id, p) for p in passages)
+        # The document's country is decided over all its passages, so one surname cannot outvote them.
+        return vote_countries([done.get(p.id, p) for p in passages])
 
     def process_file(self, path: str | Path, *, data: bytes | None = None, source: str | None = None) -> ScanResult:
         """Extract and analyse one file."""
@@ -97,15 +94,3 @@ class Pipeline:
             except TriageError as exc:
                 yield path, exc
 
-
-def tag_stored(store: Store, todo: list[Passage], nlp: Any, labels: Iterable[str], *,
-               progress: Callable[[int, int], None] | None = None) -> int:
-    """Run the NER on stored passages that had only the gazetteer (`todo`, from `store.untagged_passages`,
-    which callers read first to know whether spaCy is needed at all) and store what it finds; returns how
-    many. Saved a few hundred at a time, so an interrupted export keeps what it tagged."""
-    labels = tuple(labels)
-    for i in range(0, len(todo), 500):
-        store.save_entities(find_entities(todo[i : i + 500], nlp, labels=labels))
-        if progress:
-            progress(min(i + 500, len(todo)), len(todo))
-    return len(todo)

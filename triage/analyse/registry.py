@@ -6,12 +6,11 @@ one recorded in the registry when it was saved.
 
 from __future__ import annotations
 
-import sys
-
 import hashlib
 import json
 import os
 import re
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -198,15 +197,16 @@ STATIC_DIR = "static"
 
 
 def load_embedder(models_dir: Path, name: str) -> Any:
-    """The static embedding model <models_dir>/static/<name>/ (or the one bundled in the repository's models/,
+    """The static embedding model <models_dir>/static/<name>/ (or the repository's or the package's bundled one,
     so a models folder of its own need not copy it), checked against the hashes in its card."""
     if not _STATIC_NAME.fullmatch(name):
         raise ModelIntegrityError(f"{name!r} is not a static embedding model name")
     folder = Path(models_dir) / STATIC_DIR / name
     if not folder.exists():
-        from triage.config import ROOT
+        from triage.config import BUNDLED, ROOT
 
-        folder = ROOT / "models" / STATIC_DIR / name
+        folder = next((f for f in (ROOT / "models" / STATIC_DIR / name, BUNDLED / "models" / STATIC_DIR / name)
+                       if f.exists()), folder)
     try:
         card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -1,6 +1,6 @@
 """Batch runs: many files into the store, resumable, in parallel, with every failure recorded.
 
-The runner is the only writer: workers (triage/workers.py) extract and analyse, the runner stores each
+The runner is the only writer: workers (triage/batch/workers.py) extract and analyse, the runner stores each
 document in one transaction. So a run killed at any moment leaves every document either fully stored or
 absent, and the next run skips what is stored under the same model version, re-classifies what is stored
 under another one (reusing its extraction), and redoes the rest. One run at a time per store (a lock).
@@ -18,109 +18,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from triage.config import Config
-from triage.read.archive import Limits, is_archive, walk_archive
-from triage.store.db import is_postgres_url, redact_url
-from triage.errors import ArchiveError, InputRejectedError, StoreError, TriageError
-from triage.read.email_text import is_email
-from triage.read.guard import MB, check_input_file
+from triage.batch.inputs import (
+    SUPPORTED,
+    InputItem,
+    archive_of,
+    constant,
+    expand_input,
+    iter_files,
+    iter_inputs,
+)
 from triage.batch.workers import Outcome, Task, peak_rss_mb, run_dask, run_local
+from triage.config import Config
+from triage.errors import InputRejectedError, StoreError, TriageError
+from triage.read.email_text import is_email
+from triage.store.db import is_postgres_url, redact_url
 
-SUPPORTED = (".pdf", ".txt", ".md", ".markdown", ".docx", ".html", ".htm", ".xhtml", ".eml")
+# Input discovery lives in triage.batch.inputs; these names stay importable from triage.batch.
+__all__ = ["SUPPORTED", "BatchLockedError", "BatchOptions", "InputItem", "Progress", "expand_input", "iter_files",
+           "iter_inputs", "run_batch"]
+
 DEFAULT_TIME_LIMIT = 300.0  # seconds per file: a 300-page report takes well under a minute
 DEFAULT_LIMIT_MB = 2048.0  # per worker: spaCy + the model use about 0.5 GB, a large PDF a few hundred MB more
 REPORT_VERSION = 1
-_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"BZh", b"\xfd7zXZ")
-_TAR_MAGIC_END = 262
 
 
 class BatchLockedError(StoreError):
     """Another batch run is writing to the same store."""
-
-
-@dataclass(frozen=True, slots=True)
-class InputItem:
-    """One file to process: the name it is stored under, where it came from, and how to read it."""
-
-    name: str  # stored as the document's source: the path below the folder given (through archives), or the file name
-    origin: str  # where to find it again (for --retry-failed): an absolute path, through archives for a member
-    read_bytes: Callable[[], bytes]
-    refusal: str = ""  # why an archive refused to give this member (then there is nothing to read)
-
-
-def iter_files(paths: Iterable[str | Path]) -> Iterator[InputItem]:
-    """The files given and those under the folders given (sorted), archives not yet opened.
-
-    In folders, a file is taken if its name is a supported kind or its first bytes say it may be an archive."""
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                if f.is_file() and (f.suffix.lower() in SUPPORTED or _may_be_archive(f)):
-                    yield InputItem(str(f.relative_to(path)), str(f.resolve()), f.read_bytes)
-        else:
-            yield InputItem(path.name, str(path.resolve()), path.read_bytes)
-
-
-def expand_input(item: InputItem, *, max_file_mb: int = 200, limits: Limits | None = None) -> Iterator[InputItem]:
-    """The item itself, or, if its content is a zip or tar archive, one item per member (nested archives
-    opened within `limits`); a member the archive walker refuses comes back with its `refusal`.
-
-    Raises InputRejectedError for a path that is not a regular file or is too large, OSError if unreadable."""
-    limits = limits or Limits()
-    path = Path(item.origin)
-    if path.exists():
-        # Devices, pipes and huge files are refused before a byte is read; an archive may be larger than one
-        # report, up to what the walker would read out of it anyway.
-        check_input_file(path, max_mb=max(max_file_mb, limits.max_total_bytes // MB))
-        if not _may_be_archive(path):
-            check_input_file(path, max_mb=max_file_mb)
-    data = item.read_bytes()
-    if not is_archive(data):
-        yield InputItem(item.name, item.origin, _constant(data))
-        return
-    try:
-        # Walked under its origin, so each member's path is its own origin: ".../in/a.zip/dir/r.pdf".
-        for member in walk_archive(data, item.origin, limits=limits):
-            name = item.name + member.path[len(item.origin):]
-            if member.error:
-                yield InputItem(name, member.path, _nothing, refusal=member.error)
-            elif Path(member.path).suffix.lower() in SUPPORTED:
-                yield InputItem(name, member.path, _constant(member.data or b""))
-    except ArchiveError as exc:
-        yield InputItem(item.name, item.origin, _nothing, refusal=str(exc))
-
-
-def iter_inputs(paths: Iterable[str | Path], *, max_file_mb: int = 200) -> Iterator[InputItem]:
-    """Every supported file under the given files and folders, archives opened into their members."""
-    for item in iter_files(paths):
-        yield from expand_input(item, max_file_mb=max_file_mb)
-
-
-def _nothing() -> bytes:
-    return b""
-
-
-def _constant(data: bytes) -> Callable[[], bytes]:
-    return lambda: data
-
-
-def _may_be_archive(path: Path) -> bool:
-    """Whether a file starts like a zip, a compressed stream or a tar (a cheap look before reading it all)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(_TAR_MAGIC_END)
-    except OSError:
-        return False
-    return head.startswith(_ARCHIVE_MAGIC) or head[257:_TAR_MAGIC_END] == b"ustar"
-
-
-def _archive_of(origin: str) -> Path | None:
-    """The outermost archive file on a member's origin (a path through an archive), if it still exists."""
-    for parent in reversed(Path(origin).parents):
-        if parent.is_file():
-            return parent
-    return None
 
 
 @dataclass(frozen=True)
@@ -280,7 +203,7 @@ class _Run:
         files: dict[str, InputItem] = {}
         for f in known.values():
             source = f["source"]
-            archive = None if Path(source).is_file() else _archive_of(source)
+            archive = None if Path(source).is_file() else archive_of(source)
             if archive is None:  # a file (or one that is gone: it fails again as unreadable)
                 files[source] = InputItem(Path(source).name, source, Path(source).read_bytes)
             else:  # a member: walk its archive again; members not failed before are skipped in _tasks
@@ -362,7 +285,7 @@ class _Run:
         for attachment in list_attachments(data, item.name):
             self.progress.total += 1
             origin = f"{item.origin}/{attachment.source.removeprefix(item.name + '/')}"
-            sub = InputItem(attachment.source, origin, _constant(attachment.data or b""),
+            sub = InputItem(attachment.source, origin, constant(attachment.data or b""),
                             refusal="" if attachment.data is not None else f"{attachment.source} {attachment.error}")
             # Forwarded messages' attachments are listed already, so no attachment is opened again here.
             task = self._sort(sub, attachment.data, known, stored, seen)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from triage.errors import TriageError
 
 if TYPE_CHECKING:
-    from triage.config import Config
     from triage.analyse.pipeline import Pipeline
+    from triage.config import Config
     from triage.types import ScanResult
 
 # One BLAS/OpenMP thread per worker: the parallelism comes from the processes, and nested thread pools

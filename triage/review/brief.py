@@ -15,8 +15,8 @@ from typing import Any
 
 from triage.errors import TriageError
 from triage.framework import Framework
-from triage.store import Store
 from triage.review.trends import factor_changes, flag_records
+from triage.store import Store
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -13,8 +13,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from triage.framework import LABELS
 from triage.analyse.registry import active_version, read_card
+from triage.framework import LABELS
 from triage.store import Store
 
 MIN_CHECKS = 30  # below this the interval is too wide to be worth showing as the model's miss rate

@@ -3,48 +3,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from triage.read.dates import document_date
 from triage.store import Store
 
 REVIEW_STATES = ("any", "unreviewed", "partly reviewed", "fully reviewed")
 _WALK_PAGE = 200  # inbox rows read at a time when looking for the next document: most searches end early
-_PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?")
-_MONTHS = ("january february march april may june july august september october november december").split()
-_DATED = re.compile(r"\bdated?\s*:?\s*(?:(\d{4})-(\d{2})-(\d{2})|(\d{1,2})\s+(" + "|".join(_MONTHS)
-                    + r")\s+(\d{4}))", re.IGNORECASE)
-_INVARIANT = "D:20000101"  # reportlab's fixed date for reproducible files: not a real date
-
-
-def text_date(head: str) -> date | None:
-    """A "Date: 2026-11-20" or "Dated 20 November 2026" line near the top of a report."""
-    m = _DATED.search(head)
-    if not m:
-        return None
-    try:
-        if m[1]:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        return date(int(m[6]), _MONTHS.index(m[5].lower()) + 1, int(m[4]))
-    except ValueError:
-        return None
-
-
-def document_date(creation_date: str, added_at: str, head: str = "") -> date:
-    """The date a report is filed under: the date it states at the top, else its PDF creation date, else the
-    day it was added."""
-    if found := text_date(head):
-        return found
-    m = _PDF_DATE.match("" if (creation_date or "").startswith(_INVARIANT) else creation_date or "")
-    if m:
-        try:
-            return date(int(m[1]), int(m[2] or 1), int(m[3] or 1))
-        except ValueError:
-            pass  # a malformed date in the file's metadata: fall back to when we received it
-    return date.fromisoformat(added_at[:10])
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +103,32 @@ def most_uncertain(store: Store, n: int = 20) -> list[dict[str, Any]]:
 def unflagged_sample(store: Store, n: int = 20, *, seed: int = 0) -> list[dict[str, Any]]:
     """A random sample of passages the model did not flag, to spot what it misses."""
     return store.unflagged_passages(n, seed=seed)
+
+
+# A sum of per-factor strengths over (sum + RANK_HALF) grows with every distinct factor and with its strength
+# and never reaches 1: the probability-style document risk saturated at 1.00 for most real reports.
+RANK_HALF = 2.0  # the summed strength at which the rank is 0.5: two strong factors, or four middling ones
+
+
+def factor_strengths(flags: list[dict[str, Any]]) -> dict[str, float]:
+    """Each flagged risk factor's strongest score in a document (from `Store.flags`)."""
+    best: dict[str, float] = {}
+    for f in flags:
+        best[f["label"]] = max(best.get(f["label"], 0.0), float(f["score"]))
+    return best
+
+
+def rank_score(strengths: dict[str, float]) -> float:
+    """A 0-1 rank that grows with the number and strength of distinct flagged factors, below 1 for any count."""
+    total = sum(strengths.values())
+    return round(total / (total + RANK_HALF), 4)
+
+
+def rank_key(rank: float, flags: int, filed: date) -> tuple[float, int, str]:
+    """Sort key, riskiest first: the rank, then more flags, then the newer report."""
+    return (-rank, -flags, "".join(chr(255 - ord(c)) for c in filed.isoformat()))
+
+
+def strongest_factors(strengths: dict[str, float], n: int = 3) -> list[str]:
+    """The `n` strongest flagged factors' ids, strongest first (ties by number)."""
+    return sorted(strengths, key=lambda lab: (-strengths[lab], int(lab[2:])))[:n]

@@ -95,7 +95,7 @@ def _regions(rules: Sequence[Box], width: float, height: float) -> list[tuple[Bo
         groups.setdefault(find(i), []).append(shape)
     out = []
     for group in groups.values():
-        x0s, tops, x1s, bottoms = zip(*group)
+        x0s, tops, x1s, bottoms = zip(*group, strict=False)
         box = (min(x0s), min(tops), max(x1s), max(bottoms))
         w, h = box[2] - box[0], box[3] - box[1]
         if w < MIN_REGION[0] or h < MIN_REGION[1] or w * h > MAX_REGION_SHARE * width * height:
@@ -186,7 +186,7 @@ def _footnotes(words: list[Word]) -> tuple[list[Word], list[list[list[Word]]]]:
     if start >= end or start == 0:
         return words, []
     notes: list[list[list[Word]]] = []
-    for prev, row in zip(rows[start - 1 : end], rows[start:end]):
+    for prev, row in zip(rows[start - 1 : end], rows[start:end], strict=False):
         gap = float(row[0]["top"]) - max(float(w["bottom"]) for w in prev)
         if notes and gap > NOTE_GAP * _height(row):
             break  # set apart from the notes above: a footer, left to running-line removal

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, NamedTuple
 
-from triage.read.pdf.blocks import PageBlocks, TableBlock, rows_of, split_blocks
 from triage.read.normalise import clean_line, join_lines
+from triage.read.pdf.blocks import PageBlocks, TableBlock, rows_of, split_blocks
+from triage.read.pdf.columns import find_gutters
 from triage.read.pdf.spacing import mend_spacing
 
-MIN_COLUMN_FRACTION = 0.10  # a column narrower than this share of the text width is not split off
 GAP_SPLIT = 1.0  # a horizontal gap wider than this many line heights separates two fragments of a row
 BULLETS = "•●◦▪■‣⁃"  # a line starting with one of these starts a list item
 SHORT_LINE = 0.2  # a line ending this share of the column width early, after a full stop, ends a paragraph
@@ -30,8 +30,6 @@ _SENTENCE_END = re.compile(r"[.!?:;][\"'”’)\]]*$")
 CELL_SEPARATOR = " | "
 
 WordBox = tuple[str, float, float, float, float]  # (text, x0, top, x1, bottom)
-
-
 _BOX = struct.Struct("<4f")
 
 
@@ -49,7 +47,7 @@ class Boxes:
         return cls(tuple(b[0] for b in items), b"".join(_BOX.pack(*b[1:]) for b in items))
 
     def __iter__(self) -> Iterator[WordBox]:
-        for text, (x0, top, x1, bottom) in zip(self.texts, _BOX.iter_unpack(self.packed)):
+        for text, (x0, top, x1, bottom) in zip(self.texts, _BOX.iter_unpack(self.packed), strict=False):
             yield (text, x0, top, x1, bottom)
 
     def __len__(self) -> int:
@@ -68,8 +66,6 @@ class Line(NamedTuple):
     words: Boxes | tuple[WordBox, ...] = ()
     kind: str = "body"  # "body" | "table" (one line per row) | "box" (a side box) | "footnote"
     cells: tuple[str, ...] = ()  # a table row's cells
-
-
 
 
 @dataclass(slots=True)
@@ -124,7 +120,7 @@ def _order(words: Sequence[dict[str, Any]], tables: list[_Frag]) -> list[Line]:
     sizes = [float(w["bottom"]) - float(w["top"]) for w in words]
     size = statistics.median(sizes) if sizes else 10.0
     frags = _fragments(words, size) + tables
-    gutters = _find_gutters(frags, size)
+    gutters = find_gutters(frags, size)
     for f in frags:
         # Spanning means reaching into the columns on both sides, not just overhanging into the gutter.
         spans = any(f.x0 < start and f.x1 > end for start, end in gutters)
@@ -149,7 +145,7 @@ def _order(words: Sequence[dict[str, Any]], tables: list[_Frag]) -> list[Line]:
     out: list[Line] = []
     for i, lines in columns:
         after_table = False
-        for j, (line, brk) in enumerate(zip(lines, _paragraph_breaks(lines, normal_gap))):
+        for j, (line, brk) in enumerate(zip(lines, _paragraph_breaks(lines, normal_gap), strict=False)):
             if line.table is not None:
                 out += _table_lines(line.table)
                 after_table = True
@@ -246,70 +242,6 @@ def _make_frag(words: list[dict[str, Any]]) -> _Frag:
     )
 
 
-def _find_gutters(frags: Sequence[_Frag], size: float) -> list[tuple[float, float]]:
-    """Column gutters as (start, end) x ranges: low-coverage vertical bands with a column edge on the right."""
-    if len(frags) < 6:
-        return []
-    left, right = min(f.x0 for f in frags), max(f.x1 for f in frags)
-    origin, n_bins = int(left), int(right - int(left)) + 2
-    diff = [0] * (n_bins + 1)
-    for f in frags:  # coverage by a difference array: linear in fragments plus bins
-        diff[int(f.x0) - origin] += 1
-        diff[int(f.x1) - origin + 1] -= 1
-    coverage, running = [], 0
-    for d in diff[:n_bins]:
-        running += d
-        coverage.append(running)
-    margin = int((right - left) * MIN_COLUMN_FRACTION)
-    interior = range(margin, n_bins - margin)
-    if len(interior) < 2:
-        return []
-    floor = min(coverage[i] for i in interior)
-    slack = max(1, len(frags) // 20)
-    gutters: list[tuple[float, float]] = []
-    i = interior.start
-    while i < interior.stop:
-        if coverage[i] > floor + slack:
-            i += 1
-            continue
-        j = i
-        while j < interior.stop and coverage[j] <= floor + slack:
-            j += 1
-        lowest = min(coverage[i:j])
-        core = [k for k in range(i, j) if coverage[k] == lowest]
-        cut = origin + (core[0] + core[-1]) / 2 + 0.5
-        if j - i >= max(4.0, 0.5 * size) and _is_gutter(frags, cut, origin + j, size):
-            gutters.append((origin + i, origin + j))
-        i = j
-    return gutters
-
-
-def _is_gutter(frags: Sequence[_Frag], cut: float, run_end: float, size: float) -> bool:
-    lefts = [f for f in frags if f.x1 <= cut]
-    rights = [f for f in frags if f.x0 >= cut]
-    crossing = len(frags) - len(lefts) - len(rights)
-    if len(lefts) < 3 or len(rights) < 2 or crossing > 0.5 * (len(lefts) + len(rights)):
-        return False
-    # The right-hand column must have a left edge: many lines starting at the same x just after the gap.
-    # (Counted near the gap only: with three columns, the far column's edge may be the more common one.)
-    tolerance = max(3.0, 0.5 * size)
-    aligned = sum(1 for f in rights if abs(f.x0 - run_end) <= tolerance)
-    if aligned < max(2, 0.2 * len(rights)):
-        return False
-    if aligned < 3:
-        # A column of one or two lines (the tail of a last page) only counts beside a full column of
-        # text, not beside short lines such as a heading with a date set to the right.
-        run_start = max(f.x1 for f in lefts)
-        reach = run_start - 0.2 * (run_start - min(f.x0 for f in lefts))
-        if sum(1 for f in lefts if f.x1 >= reach) < 0.5 * len(lefts):
-            return False
-    # The two sides must stand side by side, not one above the other.
-    top = max(min(f.top for f in lefts), min(f.top for f in rights))
-    bottom = min(max(f.bottom for f in lefts), max(f.bottom for f in rights))
-    shorter = min(max(f.bottom for f in s) - min(f.top for f in s) for s in (lefts, rights))
-    return bottom - top >= 0.5 * shorter
-
-
 def _mark_header_footer(frags: list[_Frag], size: float) -> None:
     """Treat an isolated first or last row (running header, footer) as full width, so it keeps its place."""
     ordered = sorted(frags, key=lambda f: f.top)
@@ -399,7 +331,7 @@ def _paragraph_breaks(lines: Sequence[_Frag], normal_gap: float) -> list[bool]:
     right = max(line.x1 for line in lines)
     width = max(right - left, 1.0)
     breaks = [True]
-    for a, b, gap in zip(lines, lines[1:], gaps):
+    for a, b, gap in zip(lines, lines[1:], gaps, strict=False):
         size = min(a.height, b.height)
         indent_a, indent_b = a.x0 - left, b.x0 - left
         breaks.append(

@@ -21,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from triage.read.pdf import pdfium_words
 from triage.config import OcrSettings
+from triage.read.pdf import pdfium_words
 from triage.read.pdf.layout import Line, read_page
 from triage.types import Document
 

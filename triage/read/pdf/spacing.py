@@ -9,8 +9,8 @@ characters with no space glyph between them, evenly close, is joined back into o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 LETTER_RUN = 2  # this many single characters in a row, with no space glyph between, are one word
