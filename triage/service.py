@@ -4,7 +4,7 @@ analyse it and store it; promote or roll back a model; retrain with reviewers' d
 Callers turn a `TriageError` into their own message (`Error:` line, `st.error`). Heavy libraries (spaCy,
 scikit-learn, training) are imported inside the functions that need them, so importing this module is cheap.
 The batch runner sits one layer below and keeps its own parallel loop (it stores each attachment as a task of
-its own, with an origin for --retry-failed); it stores each result the same way `store_result` does.
+its own, with an origin for --retry-failed); both store a result and its PDF bytes with `Store.save_result`.
 """
 
 from __future__ import annotations
@@ -114,9 +114,7 @@ def analyse_file(pipe: Pipeline, file: str | Path | bytes, *, source: str | None
 
 def store_result(store: Store, result: ScanResult, data: bytes | None, *, actor: str = "") -> None:
     """Store one analysed document, keeping a PDF's bytes for the page view; `actor` logs it as an upload."""
-    store.save_result(result)
-    if result.document.media_type == "application/pdf" and data is not None:
-        store.save_source(result.document.id, data)
+    store.save_result(result, source=data)
     if actor:
         store.log(actor, "upload", target=result.document.id, detail=result.document.source,
                   model_version=result.model_version)

@@ -29,10 +29,10 @@ def test_a_pdf_rewritten_during_a_batch_run_is_stored_as_one_version(  # type: i
     make_pdf(other, [PageSpec([para(SECOND)])])
     save_result = Store.save_result
 
-    def save_then_rewrite(self, result):  # type: ignore[no-untyped-def]
+    def save_then_rewrite(self, result, **kwargs):  # type: ignore[no-untyped-def]
         # Another process replaces the file after it was read and processed, just before the run finishes
         # writing: the moment a second read would see different bytes.
-        save_result(self, result)
+        save_result(self, result, **kwargs)  # the PDF bytes go in with the result
         target.write_bytes(other.read_bytes())
 
     monkeypatch.setattr(Store, "save_result", save_then_rewrite)

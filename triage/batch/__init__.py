@@ -318,10 +318,7 @@ class _Run:
             self._fail(outcome.name, outcome.key, outcome.kind, outcome.reason)
             return
         t0 = time.monotonic()
-        self.store.save_result(outcome.result)
-        if outcome.result.document.media_type == "application/pdf" and data is not None:
-            # Kept so the review UI can show the source page beside the passage (archive members too).
-            self.store.save_source(outcome.result.document.id, data)
+        self.store.save_result(outcome.result, source=data)  # a PDF's bytes too (archive members as well)
         origin = self.origins.get(outcome.key, "")
         for key in {outcome.key, f"path:{origin}", *self.failed_at.get(origin, ())}:
             self.store.resolve_failures(key)

@@ -18,11 +18,14 @@ if TYPE_CHECKING:
 class DocumentRows(StoreConnection):
     """Documents and their passages, stored one transaction per document."""
 
-    def save_result(self, result: ScanResult) -> None:
-        """Store a processed document, replacing any earlier results for it (its reviews stay)."""
+    def save_result(self, result: ScanResult, *, source: bytes | None = None) -> None:
+        """Store a processed document, replacing any earlier results for it (its reviews stay). A PDF's
+        `source` bytes are kept with it, in the same transaction, so the UI can show the page beside a passage."""
         doc = result.document
         c = self.conn
         with self.transaction():
+            if source is not None and doc.media_type == "application/pdf":
+                c.execute("INSERT OR REPLACE INTO sources VALUES (?, ?)", (doc.id, source))
             c.execute("DELETE FROM documents WHERE id = ?", (doc.id,))
             c.execute(
                 "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?)",
