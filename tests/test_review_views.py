@@ -200,18 +200,9 @@ def test_the_brief_command_writes_html_and_pdf(store, tmp_path) -> None:  # type
     assert html_to_pdf  # the same function the UI's PDF button would use
 
 
-def test_the_rank_separates_reports_without_saturating_and_names_the_strongest_factors() -> None:
+def test_inbox_rows_name_the_strongest_factors_each_counted_once() -> None:
     flags = lambda *pairs: [{"label": lab, "score": s} for lab, s in pairs]  # noqa: E731
-    # Four reports that document_risk scored 1.00 each: more and stronger distinct factors now rank higher.
-    reports = [flags(("RF14", 0.99), ("RF14", 0.98)), flags(("RF14", 0.99), ("RF1", 0.9)),
-               flags(("RF14", 0.99), ("RF1", 0.9), ("RF9", 0.95)),
-               flags(*[(f"RF{i}", 0.97) for i in range(1, 15)])]
-    ranks = [queue.rank_score(queue.factor_strengths(r)) for r in reports]
-    assert ranks == sorted(ranks) and len(set(ranks)) == 4 and max(ranks) < 1.0
-    assert f"{max(ranks):.2f}" != "1.00"
-    assert queue.factor_strengths(reports[0]) == {"RF14": 0.99}  # one factor counts once, at its strongest
-    assert queue.strongest_factors(queue.factor_strengths(reports[2]), 2) == ["RF14", "RF9"]
-    # Ties: more flags first, then the newer report.
-    keys = [queue.rank_key(0.5, 3, date(2026, 1, 1)), queue.rank_key(0.5, 4, date(2025, 1, 1)),
-            queue.rank_key(0.5, 3, date(2026, 2, 1))]
-    assert sorted(range(3), key=lambda i: keys[i]) == [1, 2, 0]
+    assert queue.factor_strengths(flags(("RF14", 0.99), ("RF14", 0.98))) == {"RF14": 0.99}  # once, at its strongest
+    strengths = queue.factor_strengths(flags(("RF14", 0.99), ("RF1", 0.9), ("RF9", 0.95)))
+    assert queue.strongest_factors(strengths, 2) == ["RF14", "RF9"]
+    assert queue.strongest_factors({"RF9": 0.9, "RF2": 0.9, "RF11": 0.9}) == ["RF2", "RF9", "RF11"]  # ties by number

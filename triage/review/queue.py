@@ -105,28 +105,12 @@ def unflagged_sample(store: Store, n: int = 20, *, seed: int = 0) -> list[dict[s
     return store.unflagged_passages(n, seed=seed)
 
 
-# A sum of per-factor strengths over (sum + RANK_HALF) grows with every distinct factor and with its strength
-# and never reaches 1: the probability-style document risk saturated at 1.00 for most real reports.
-RANK_HALF = 2.0  # the summed strength at which the rank is 0.5: two strong factors, or four middling ones
-
-
 def factor_strengths(flags: list[dict[str, Any]]) -> dict[str, float]:
     """Each flagged risk factor's strongest score in a document (from `Store.flags`)."""
     best: dict[str, float] = {}
     for f in flags:
         best[f["label"]] = max(best.get(f["label"], 0.0), float(f["score"]))
     return best
-
-
-def rank_score(strengths: dict[str, float]) -> float:
-    """A 0-1 rank that grows with the number and strength of distinct flagged factors, below 1 for any count."""
-    total = sum(strengths.values())
-    return round(total / (total + RANK_HALF), 4)
-
-
-def rank_key(rank: float, flags: int, filed: date) -> tuple[float, int, str]:
-    """Sort key, riskiest first: the rank, then more flags, then the newer report."""
-    return (-rank, -flags, "".join(chr(255 - ord(c)) for c in filed.isoformat()))
 
 
 def strongest_factors(strengths: dict[str, float], n: int = 3) -> list[str]:
