@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import tarfile
-import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from triage.errors import ArchiveError
+from triage.read.zipped import OPEN_ERRORS, READ_ERRORS, open_zip
 
 CHUNK = 1 << 20
 
@@ -88,9 +88,8 @@ def _walk(data: bytes, name: str, depth: int, budget: _Budget) -> Iterator[Membe
 
 def _zip_members(data: bytes, name: str, budget: _Budget) -> Iterator[Member]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        archive, infos = open_zip(data)
+    except OPEN_ERRORS as exc:
         raise ArchiveError(f"{name} is not a readable zip archive ({exc}); re-create it and retry") from exc
     with archive:
         for info in infos:
@@ -115,7 +114,7 @@ def _zip_members(data: bytes, name: str, budget: _Budget) -> Iterator[Member]:
             try:
                 with archive.open(info) as stream:
                     yield _read(stream, path, budget, info.compress_size)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except READ_ERRORS as exc:
                 yield Member(path, error=f"damaged in the archive ({exc})")
             if budget.stopped:
                 return
@@ -198,9 +197,11 @@ def _name_refusal(name: str) -> str:
 
 def _is_office_file(data: bytes) -> bool:
     try:
-        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        archive, infos = open_zip(data)
+    except OPEN_ERRORS:
         return False
+    archive.close()
+    names = {i.filename for i in infos}
     return "[Content_Types].xml" in names or "mimetype" in names
 
 

@@ -23,6 +23,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from triage.errors import ExtractionError
+from triage.read.zipped import OPEN_ERRORS, READ_ERRORS, open_zip
 
 MAX_MEMBERS = 2_000
 MAX_MEMBER_BYTES = 64 << 20  # one XML part; a 1,000-page report's document.xml is a few MB
@@ -53,10 +54,11 @@ def office_kind(data: bytes) -> str:
 
 def _names(data: bytes) -> set[str]:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return set(archive.namelist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        archive, infos = open_zip(data)
+    except OPEN_ERRORS:
         return set()
+    archive.close()
+    return {i.filename for i in infos}
 
 
 def read_docx(data: bytes, name: str) -> tuple[str, dict[str, str]]:
@@ -79,9 +81,8 @@ def read_docx(data: bytes, name: str) -> tuple[str, dict[str, str]]:
 
 def _check_package(data: bytes, name: str) -> None:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        archive, infos = open_zip(data)
+    except OPEN_ERRORS as exc:
         raise ExtractionError(f"{name} is a damaged Word file ({exc}); re-save it in Word and retry") from exc
     with archive:
         if len(infos) > MAX_MEMBERS:
@@ -105,7 +106,7 @@ def _check_package(data: bytes, name: str) -> None:
                 continue
             try:
                 part = archive.read(info)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            except READ_ERRORS as exc:
                 raise ExtractionError(
                     f"{name} is a damaged Word file ({info.filename}: {exc}); re-save it in Word and retry"
                 ) from exc
