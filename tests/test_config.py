@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from triage import config as config_module
-from triage.config import BUNDLED, ROOT, TRAIN_FOLDS, default_corpus_dir, default_models_dir, load_config
+from triage.config import (
+    BUNDLED,
+    ROOT,
+    TRAIN_FOLDS,
+    default_corpus_dir,
+    default_models_dir,
+    demo_inbox,
+    load_config,
+)
 from triage.errors import ConfigError
 
 
@@ -44,6 +52,7 @@ def test_without_a_checkout_the_bundled_model_and_framework_are_the_defaults(tmp
     monkeypatch.setattr(config_module, "ROOT", tmp_path)  # as in site-packages: no models/ or corpus/ beside
     assert default_models_dir() == BUNDLED / "models"
     assert default_corpus_dir() == BUNDLED / "corpus"
+    assert demo_inbox() == BUNDLED / "demo" / "inbox" and sorted(demo_inbox().glob("*.pdf"))
     monkeypatch.delenv("TRIAGE_CONFIG", raising=False)
     monkeypatch.delenv("TRIAGE_MODELS", raising=False)
     cfg = load_config()
@@ -103,3 +112,10 @@ def test_an_installed_wheel_runs_from_another_folder_without_the_repository(tmp_
     doc = json.loads(scanned.stdout)["document"]
     assert doc["model_version"] == active and doc["pages"] == 2
     assert Path(ui).is_file(), "the wheel has no triage/ui/main.py for `triage ui` to serve"
+    # The demo, too: the bundled model and the bundled demo inbox, into a store in the working folder.
+    demoed = run("-m", "triage", "demo", "--db", "demo.db")
+    assert demoed.returncode == 0, demoed.stderr
+    assert "No trained model" not in demoed.stdout
+    listed_docs = run("-m", "triage", "export", "--db", "demo.db", "--format", "csv", "--out", "flags.csv")
+    assert listed_docs.returncode == 0, listed_docs.stderr
+    assert len((elsewhere / "flags.csv").read_text(encoding="utf-8").splitlines()) > 1

@@ -88,6 +88,13 @@ def default_corpus_dir() -> Path:
     return BUNDLED / "corpus"
 
 
+def demo_inbox() -> Path:
+    """The checkout's demo/inbox, else the copy bundled in the package (`triage demo` without a checkout)."""
+    if (ROOT / "demo" / "inbox").is_dir():
+        return ROOT / "demo" / "inbox"
+    return BUNDLED / "demo" / "inbox"
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a run can be told; CLI flags override through `dataclasses.replace`."""

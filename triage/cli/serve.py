@@ -12,7 +12,7 @@ import typer
 from triage.cli.common import ConfigOption, DbOption, cli_config
 from triage.cli.models import train
 from triage.cli.runs import batch
-from triage.config import ROOT
+from triage.config import ROOT, demo_inbox
 from triage.store.db import is_postgres_url, redact_url
 
 
@@ -60,7 +60,7 @@ def demo(db: DbOption = None, config: ConfigOption = None) -> None:
     if not read_registry(cfg.models_dir)["active"]:
         typer.echo("No trained model yet: training one (about a minute)...")
         train(activate=True, config=config)
-    batch([ROOT / "demo" / "inbox"], db=cfg.db, force=False, config=config, workers=None, scheduler=None,
+    batch([demo_inbox()], db=cfg.db, force=False, config=config, workers=None, scheduler=None,
           time_limit=300.0, limit_mb=2048.0, retry_failed=False, wait=False, report=None)
 
 

@@ -70,7 +70,7 @@ def export_rows(
     if redact_people and (untagged := sum(not r.get("ner", 1) for r in rows)):
         # Names the NER never looked for cannot be withheld: refuse rather than export them.
         raise TriageError(f"{untagged} passages have not been through entity tagging, so names in them cannot be "
-                          "withheld; tag them first (triage.pipeline.tag_stored; `triage export` does it itself)")
+                          "withheld; tag them first (triage.service.tag_stored; `triage export` does it itself)")
     out = []
     for r in rows:
         text, ents = r["text"], list(r["entities"])
