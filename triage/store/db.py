@@ -48,7 +48,8 @@ SELECT id, doc_id, page, text, source, label, score, threshold, margin FROM (
     JOIN documents d ON d.id = p.doc_id AND d.model_version = pr.model_version
     CROSS JOIN LATERAL json_each_text(CAST(pr.scores AS json)) s
     JOIN json_each_text(CAST(? AS json)) t ON t.key = s.key
-    WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id)
+    WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id AND r.decision != 'withdrawn'
+                      AND r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id))
     ORDER BY p.id, margin, s.key
 ) best ORDER BY margin, id LIMIT ?"""
 

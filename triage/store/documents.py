@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from triage.errors import StoreError
 from triage.store.connection import StoreConnection
+from triage.store.reviews import REVIEWED_FLAGS_SQL
 from triage.store.schema import now
 from triage.types import Document, Entity, Passage
 
@@ -76,9 +77,9 @@ class DocumentRows(StoreConnection):
     def list_documents(self) -> list[dict[str, Any]]:
         """Every document with its risk, flag and review counts, riskiest first."""
         rows = self.conn.execute(
-            """SELECT d.id, d.source, d.title, d.page_count, d.risk, d.model_version, d.added_at,
+            f"""SELECT d.id, d.source, d.title, d.page_count, d.risk, d.model_version, d.added_at,
                       (SELECT COUNT(*) FROM flags f WHERE f.doc_id = d.id) AS flags,
-                      (SELECT COUNT(DISTINCT r.flag_id) FROM reviews r WHERE r.doc_id = d.id) AS reviewed
+                      {REVIEWED_FLAGS_SQL} AS reviewed
                FROM documents d ORDER BY d.risk DESC, d.added_at DESC"""
         ).fetchall()
         return [dict(r) for r in rows]

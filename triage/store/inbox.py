@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from triage.errors import StoreError
-from triage.store.reviews import ReviewRows
+from triage.store.reviews import REVIEWED_FLAGS_SQL, WITHDRAWN, ReviewRows
 from triage.store.schema import Review
 from triage.types import Entity
 
@@ -29,7 +29,7 @@ class InboxQueries(ReviewRows):
         ):
             d = {k: r[k] for k in r.keys() if not k.startswith("r_")}
             d["cues"] = json.loads(d["cues"])
-            d["review"] = None if r["r_id"] is None else Review(
+            d["review"] = None if r["r_id"] is None or r["r_decision"] == WITHDRAWN else Review(
                 r["r_id"], r["r_flag_id"], r["r_decision"], r["r_note"], r["r_reviewer"], r["r_decided_at"],
                 r["r_model_version"], tuple(json.loads(r["r_labels"])), tuple(json.loads(r["r_indicators"])))
             out.append(d)
@@ -118,7 +118,7 @@ class InboxQueries(ReviewRows):
         if date_from or date_to:
             where.append("d.id IN (SELECT doc_id FROM doc_dates WHERE date BETWEEN ? AND ?)")
             args += [date_from or "0000", date_to or "9999"]
-        reviewed = "(SELECT COUNT(DISTINCT r.flag_id) FROM reviews r WHERE r.doc_id = d.id)"
+        reviewed = REVIEWED_FLAGS_SQL  # an undone decision leaves its flag unreviewed
         flagged = "(SELECT COUNT(*) FROM flags f WHERE f.doc_id = d.id)"
         state = {"unreviewed": f"{reviewed} = 0", "partly reviewed": f"{reviewed} BETWEEN 1 AND {flagged} - 1",
                  "fully reviewed": f"{reviewed} > 0 AND {reviewed} >= {flagged}"}
@@ -180,6 +180,8 @@ class InboxQueries(ReviewRows):
                                    " e.passage_id WHERE e.label = 'GPE' AND e.norm != ''"):
             doc_countries.setdefault(r[0], set()).add(r[1])
         for r in rows:
+            if r["decision"] == WITHDRAWN:  # undone: the flag is unreviewed again
+                r.update(decision=None, reviewer=None, note=None)
             r["creation_date"] = json.loads(r.pop("metadata") or "{}").get("CreationDate", "")
             r["countries"] = sorted(countries.get(r["passage_id"], ()))
             r["doc_countries"] = sorted(doc_countries.get(r["doc_id"], ()))

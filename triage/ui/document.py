@@ -14,7 +14,8 @@ from triage.review.render import chip_html, highlight_html, plural, salient_cues
 from triage.service import tag_stored
 from triage.store import Store, open_store
 from triage.types import Cue
-from triage.ui.flags import next_flag, render_flag, shortcuts
+from triage.ui.decisions import bulk_panel, last_action, passage_actions, undo
+from triage.ui.flags import KEYS, next_flag, previous_flag, render_flag, shortcuts
 from triage.ui.session import go, guard, load_pipeline, open_document
 
 PASSAGES_PER_PAGE = 5  # flagged passages drawn at once: a long report has hundreds of flags, ~5 per passage
@@ -52,6 +53,7 @@ def render_passage(store: Store, fw: Framework, doc: Any, p: Any, pflags: list[d
                     st.image(png, caption=f"{doc.source}, page {p.page}; the passage is outlined in red")
                 else:
                     st.caption("The original file was not kept for this document (stored before this version).")
+        passage_actions(store.path, p.id, pflags)
         for f in pflags:
             render_flag(store.path, fw, f, current=f["id"] == current)
 
@@ -76,6 +78,7 @@ def render_document(config: Config, store: Store, fw: Framework, doc_id: str) ->
         st.info("No passage in this document reached a risk factor's threshold.")
         return
     st.progress(reviewed / len(flags), text=f"{reviewed} of {plural(len(flags), 'flag')} decided")
+    st.caption(KEYS)
     by_passage: dict[str, list[dict[str, Any]]] = {}
     for f in flags:
         by_passage.setdefault(f["passage_id"], []).append(f)
@@ -93,7 +96,7 @@ def render_document(config: Config, store: Store, fw: Framework, doc_id: str) ->
     pages = -(-len(flagged) // PASSAGES_PER_PAGE)
     where = {f["id"]: i for i, p in enumerate(flagged) for f in by_passage[p.id]}
     at = where[current] // PASSAGES_PER_PAGE + 1
-    top = st.columns([4, 1], vertical_alignment="bottom")
+    top = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
     # Keyed on the current flag's page, so moving the cursor past a page turns to the next one.
     page = top[0].number_input(f"Flagged passages: page (of {pages}, {PASSAGES_PER_PAGE} passages each)", 1,
                                pages, at, key=f"ppage-{doc_id}-{at}") if pages > 1 else 1
@@ -103,8 +106,17 @@ def render_document(config: Config, store: Store, fw: Framework, doc_id: str) ->
                   help="Keyboard: N" + (". This is the last flag: opens the next document in the Inbox that has "
                                         "flags to decide" if last else ""),
                   icon=":material/arrow_forward:" if last else ":material/arrow_downward:")
-    if msg := st.session_state.pop("next-msg", None):
-        getattr(st, msg[0])(msg[1])
+    top[2].button("Previous flag", key="prev-flag", on_click=previous_flag, args=(current,),
+                  disabled=current == order[0], use_container_width=True, help="Keyboard: P",
+                  icon=":material/arrow_upward:")
+    undoable = last_action()
+    top[3].button("Undo", key="undo", on_click=undo, args=(store.path,), disabled=undoable is None,
+                  use_container_width=True, icon=":material/undo:",
+                  help=f"Keyboard: U. Takes back: {undoable}" if undoable else "Nothing to undo in this session")
+    for name in ("next-msg", "undo-msg", "bulk-msg"):
+        if msg := st.session_state.pop(name, None):
+            getattr(st, msg[0])(msg[1])
+    bulk_panel(store.path, {p.id: by_passage[p.id] for p in flagged})
     shortcuts(current if page == at else None)
     shown = flagged[(page - 1) * PASSAGES_PER_PAGE: page * PASSAGES_PER_PAGE]
     ids = [p.id for p in shown]

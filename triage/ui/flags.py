@@ -14,7 +14,10 @@ from triage.framework import LABELS, Framework
 from triage.review import auth, queue
 from triage.review.render import chip_html
 from triage.store import open_store
+from triage.ui.decisions import PAST, remember
 from triage.ui.session import open_document, signed_in
+
+KEYS = "Keys: A accept · R reject · L relabel · U undo · N/P next/previous"
 
 
 def decide(db: str, flag_id: str, decision: str, expected_last: int) -> None:
@@ -24,7 +27,9 @@ def decide(db: str, flag_id: str, decision: str, expected_last: int) -> None:
     with open_store(db) as store:
         try:
             user = auth.require(signed_in(store), "reviewer", action="deciding on a flag")
-            store.add_review(flag_id, decision, user.name, note=note, expected_last=expected_last, labels=labels)
+            review = store.add_review(flag_id, decision, user.name, note=note, expected_last=expected_last,
+                                      labels=labels)
+            remember([review], f"{PAST[decision]} {flag_id.rsplit(':', 1)[-1]}")
             st.session_state[f"msg-{flag_id}"] = ("success", f"Saved: {decision}")
             step_flag(flag_id)
         except ReviewConflictError as exc:
@@ -38,6 +43,13 @@ def step_flag(after: str) -> None:
     order: list[str] = st.session_state.get("flag_order", [])
     if after in order and order.index(after) + 1 < len(order):
         st.session_state["current_flag"] = order[order.index(after) + 1]
+
+
+def previous_flag(current: str) -> None:
+    """Button callback (and key P): the flag before `current` in the open document's reading order."""
+    order: list[str] = st.session_state.get("flag_order", [])
+    if current in order and order.index(current) > 0:
+        st.session_state["current_flag"] = order[order.index(current) - 1]
 
 
 def next_flag(db: str, doc_id: str, current: str) -> None:
@@ -66,32 +78,70 @@ def key_class(key: str) -> str:
 
 
 def shortcuts(current: str | None) -> None:
-    """A / R decide on the current flag, N moves on: the keys click the very buttons a mouse would, so the
-    decision goes through the same callback, role check and conflict check."""
-    targets = {"a": f"accept-{current}", "r": f"reject-{current}", "n": "next-flag"} if current else {}
+    """A / R decide on the current flag, L opens its relabel list, N / P move on or back, U undoes: the keys
+    click the very buttons a mouse would, so a decision goes through the same callback, role and conflict
+    check. A new current flag is scrolled to the middle of the view."""
+    targets = {"a": f"accept-{current}", "r": f"reject-{current}", "l": f"relabel-box-{current}",
+               "n": "next-flag", "p": "prev-flag"} if current else {}
+    targets["u"] = "undo"
     script = """<script>
-const doc = window.parent.document, targets = %s;
-if (window.parent.__triageKeys) doc.removeEventListener("keydown", window.parent.__triageKeys);
-window.parent.__triageKeys = (ev) => {
+const doc = window.parent.document, win = window.parent, targets = %s, flag = %s, relabel = %s;
+// The drawn copy: while Streamlit redraws, a hidden copy of an element can sit beside it for a while.
+const shown = (sel) => [...doc.querySelectorAll(sel)].find((e) => e.getClientRects().length) || null;
+if (win.__triageKeys) doc.removeEventListener("keydown", win.__triageKeys);
+win.__triageKeys = (ev) => {
   const typing = ev.target.closest && ev.target.closest("input, textarea, [contenteditable=true], [role=listbox]");
   if (typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  const cls = targets[ev.key.toLowerCase()];
-  const button = cls && doc.querySelector("." + cls + " button");
-  if (button && !button.disabled) { ev.preventDefault(); button.click(); }
+  const key = ev.key.toLowerCase(), cls = targets[key];
+  const button = cls && shown("." + cls + " button");
+  if (!button || button.disabled) return;
+  ev.preventDefault();
+  button.click();
+  if (key === "l") {  // the list opens a moment after the click: put the cursor in it to type a label
+    let n = 0;
+    const t = setInterval(() => {
+      const input = shown("." + relabel + " input");
+      if (input) { input.focus(); input.click(); }
+      if (input || ++n > 30) clearInterval(t);
+    }, 100);
+  }
 };
-doc.addEventListener("keydown", window.parent.__triageKeys);
-</script>""" % json.dumps({k: key_class(v) for k, v in targets.items()})
+doc.addEventListener("keydown", win.__triageKeys);
+// The marker moved (N, P, a decision, an undo): bring the new current flag to the middle of the view, once,
+// and again while the page is still being drawn around it, but only if it has been pushed out of view.
+if (flag && win.__triageScrolled !== flag) {
+  win.__triageScrolled = flag;
+  let n = 0, done = false;
+  const t = setInterval(() => {
+    const el = shown("." + flag);
+    if (el) {
+      const r = el.getBoundingClientRect();
+      if (!done || r.top < 0 || r.bottom > win.innerHeight) el.scrollIntoView({block: "center"});
+      done = true;
+    }
+    if (++n > 25 || win.__triageScrolled !== flag) clearInterval(t);
+  }, 120);
+}
+</script>""" % (json.dumps({k: key_class(v) for k, v in targets.items()}),
+                json.dumps(key_class(f"flag-{current}") if current else None),
+                json.dumps(key_class(f"relabel-{current}") if current else None))
     st.components.v1.html(script, height=0)
 
 
 def render_flag(db: str, fw: Framework, flag: dict[str, Any], *, current: bool = False) -> None:
     """One flag: its risk factor, indicator, current decision, note and buttons."""
+    with st.container(key=f"flag-{flag['id']}"):  # the key gives the box a class the scroll script finds
+        _render_flag(db, fw, flag, current=current)
+
+
+def _render_flag(db: str, fw: Framework, flag: dict[str, Any], *, current: bool) -> None:
     rf = fw.factor(flag["label"])
     review = flag["review"]
     left, right = st.columns([3, 2])
     with left:
         if current:
-            st.markdown(':blue-badge[:material/keyboard: current flag — **A** accept · **R** reject · **N** next]')
+            st.markdown(':blue-badge[:material/keyboard: current flag — **A** accept · **R** reject · **L** relabel'
+                        ' · **U** undo · **N**/**P** next/previous]')
         st.markdown(chip_html(rf.id, rf.short_name, flag["score"], threshold=flag["threshold"])
                     + f' <span style="color:#666;font-size:0.8em">threshold {flag["threshold"]:.2f} · '
                       f'model {html.escape(flag["model_version"])}</span>', unsafe_allow_html=True)
@@ -113,7 +163,7 @@ def render_flag(db: str, fw: Framework, flag: dict[str, Any], *, current: bool =
                  type="primary" if current else "secondary", use_container_width=True, help="The passage shows this risk factor")
         r.button("Reject", key=f"reject-{fid}", on_click=decide, args=(db, fid, "reject", last),
                  use_container_width=True, help="The passage does not show this risk factor")
-        with x.popover("Relabel", use_container_width=True):
+        with x.container(key=f"relabel-box-{fid}"), st.popover("Relabel", use_container_width=True):
             st.multiselect("The right risk factors", LABELS, key=f"relabel-{fid}",
                            format_func=lambda lab: f"{lab} {fw.factor(lab).short_name}")
             st.button("Save relabel", key=f"relabel-btn-{fid}", on_click=decide, args=(db, fid, "relabel", last))
