@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -145,3 +146,22 @@ def test_the_shipped_locators_match_the_real_reports(shared_dir: Path) -> None:
     cfg = replace(load_config(), real_reports_dir=str(shared_dir / "un-reports"))
     recs = load_real_corpus(cfg, log=lambda *_: None)
     assert len(recs) == len(load_locators(ROOT / "corpus"))
+
+
+def test_no_note_copies_six_words_of_its_paragraph(shared_dir: Path) -> None:
+    """The notes are our own words: none shares a six-word run with the paragraph it describes (both passes)."""
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        w = re.findall(r"\w+", text.lower())
+        return {tuple(w[i : i + 6]) for i in range(len(w) - 5)}
+
+    pages: dict[str, dict[tuple[int, int], str]] = {}
+    copied = []
+    for name in ("real_labels.jsonl", "real_labels_pass2.jsonl"):
+        for line in (ROOT / "corpus" / name).read_text(encoding="utf-8").splitlines():
+            r = json.loads(line)
+            if r["file"] not in pages:
+                pages[r["file"]] = read_paragraphs(shared_dir / "un-reports" / r["file"])
+            if runs(r["note"]) & runs(pages[r["file"]][(r["page"], r["para"])]):
+                copied.append(f"{name}: {r['symbol']} p{r['page']} ¶{r['para']}")
+    assert not copied, copied
