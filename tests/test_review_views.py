@@ -54,7 +54,7 @@ def test_inbox_filters(store) -> None:  # type: ignore[no-untyped-def]
     assert names(queue.QueueFilter(text="convoy")) == ["mali.txt"]
     assert names(queue.QueueFilter(date_from=date(2026, 6, 1))) == ["mali.txt"]
     assert names(queue.QueueFilter(date_to=date(2026, 6, 1))) == ["nepal.txt"]
-    assert names(queue.QueueFilter(min_risk=0.5)) == ["mali.txt"]
+    assert names(queue.QueueFilter(min_risk=0.3)) == ["mali.txt"]  # the rank (issue 14): RF14 and RF13 give about 0.38
     assert names(queue.QueueFilter(review_state="fully reviewed")) == []
     flag = store.flags(queue.inbox(store)[0]["id"])
     for f in flag:

@@ -32,7 +32,7 @@ def test_a_document_round_trips_through_the_store(tmp_path) -> None:  # type: ig
         assert flag["label"] == "RF14" and flag["cues"][0]["text"] == "convoy"
         assert store.scores(result.passages[0].id)["RF14"] == pytest.approx(0.9)
         [row] = store.list_documents()
-        assert row["flags"] == 1 and row["reviewed"] == 0 and row["risk"] == pytest.approx(0.9)
+        assert row["flags"] == 1 and row["reviewed"] == 0 and row["risk"] == pytest.approx(0.3103)  # 0.9 / (0.9 + 2)
 
 
 def test_storing_again_replaces_results_and_keeps_reviews(tmp_path) -> None:  # type: ignore[no-untyped-def]

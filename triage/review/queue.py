@@ -1,4 +1,4 @@
-"""The reviewer's queues: the inbox (documents ranked by risk, filtered) and the review queues
+"""The reviewer's queues: the inbox (documents ranked, filtered) and the review queues
 ("most uncertain" flags, a random sample of unflagged passages). Pure filtering over rows from the store."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class QueueFilter:
     date_from: date | None = None
     date_to: date | None = None
     review_state: str = "any"
-    min_risk: float = 0.0
+    min_risk: float = 0.0  # on the document rank (documents.risk, triage/analyse/flag.py: document_risk)
     max_risk: float = 1.0
     text: str = ""  # full-text search, case-insensitive
 
@@ -46,8 +46,9 @@ def date_documents(store: Store) -> int:
 
 def inbox_page(store: Store, f: QueueFilter = QueueFilter(), *, page: int = 1,
                size: int | None = None) -> tuple[int, list[dict[str, Any]]]:
-    """(how many documents match `f`, the `page`-th `size` of them riskiest first), each with `date` and
-    `state`. All matches when `size` is None. Filtering, ranking and paging happen in SQL."""
+    """(how many documents match `f`, the `page`-th `size` of them in the inbox's order: rank, then number of
+    flags, then filing date, then arrival, latest first), each with `date`, `state` and `strengths` (for
+    `strongest_factors`). All matches when `size` is None. Filtering, ranking and paging happen in SQL."""
     date_documents(store)
     total, rows = store.queue_page(
         labels=f.labels, countries=f.countries, review_state=f.review_state, min_risk=f.min_risk,
@@ -63,12 +64,12 @@ def inbox_page(store: Store, f: QueueFilter = QueueFilter(), *, page: int = 1,
 
 
 def inbox(store: Store, f: QueueFilter = QueueFilter()) -> list[dict[str, Any]]:
-    """Every document matching `f`, riskiest first, each with `date` and `state` added."""
+    """Every document matching `f`, in the inbox's order, each with `date` and `state` added."""
     return inbox_page(store, f)[1]
 
 
 def _ranked(store: Store, f: QueueFilter) -> Iterator[dict[str, Any]]:
-    """The inbox under `f`, riskiest first, read a page at a time so a search can stop early."""
+    """The inbox under `f`, in its order, read a page at a time so a search can stop early."""
     page = 1
     while rows := inbox_page(store, f, page=page, size=_WALK_PAGE)[1]:
         yield from rows
@@ -106,7 +107,8 @@ def unflagged_sample(store: Store, n: int = 20, *, seed: int = 0) -> list[dict[s
 
 
 def factor_strengths(flags: list[dict[str, Any]]) -> dict[str, float]:
-    """Each flagged risk factor's strongest score in a document (from `Store.flags`)."""
+    """Each flagged risk factor's strongest score in a document (from `Store.flags`; the inbox's rows carry
+    the same as `strengths`, read for a whole page at once)."""
     best: dict[str, float] = {}
     for f in flags:
         best[f["label"]] = max(best.get(f["label"], 0.0), float(f["score"]))

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from triage.errors import StoreError
+from triage.store.schema import migrate
 
 POSTGRES = "postgresql"
 SCHEMES = ("postgresql://", "postgres://")
@@ -274,7 +275,8 @@ class PgConnection:
 
 
 def connect_postgres(url: str, sqlite_ddl: str, version: int) -> PgConnection:
-    """Connect, and create or check the schema (once per database, under a lock so processes may race)."""
+    """Connect, and create or check the schema (once per database, under a lock so processes may race); a
+    database from an older schema is migrated in the same transaction, so no process sees it half done."""
     try:
         import psycopg  # noqa: F401
     except ImportError as exc:
@@ -288,6 +290,7 @@ def connect_postgres(url: str, sqlite_ddl: str, version: int) -> PgConnection:
                 found = _stored_version(conn)
                 if found is None or found < version:
                     conn._run(postgres_schema(sqlite_ddl), None)
+                    migrate(conn, found)  # stored values an older triage wrote differently (schema.py)
                     conn.execute(f"DELETE FROM {_VERSION_TABLE}")
                     conn.execute(f"INSERT INTO {_VERSION_TABLE} VALUES (?)", (version,))
             except BaseException:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from triage.errors import StoreError
 from triage.store.connection import StoreConnection
 from triage.store.reviews import REVIEWED_FLAGS_SQL
-from triage.store.schema import now
+from triage.store.schema import INBOX_ORDER, now
 from triage.types import Document, Entity, Passage
 
 if TYPE_CHECKING:
@@ -75,12 +75,13 @@ class DocumentRows(StoreConnection):
         return row is not None and (model_version is None or row[0] == model_version)
 
     def list_documents(self) -> list[dict[str, Any]]:
-        """Every document with its risk, flag and review counts, riskiest first."""
+        """Every document with its rank (risk), flag and review counts, in the inbox's order (INBOX_ORDER:
+        rank, then flags, then filing date where one is stored, then arrival)."""
         rows = self.conn.execute(
             f"""SELECT d.id, d.source, d.title, d.page_count, d.risk, d.model_version, d.added_at,
                       (SELECT COUNT(*) FROM flags f WHERE f.doc_id = d.id) AS flags,
                       {REVIEWED_FLAGS_SQL} AS reviewed
-               FROM documents d ORDER BY d.risk DESC, d.added_at DESC"""
+               FROM documents d LEFT JOIN doc_dates x ON x.doc_id = d.id ORDER BY {INBOX_ORDER}"""
         ).fetchall()
         return [dict(r) for r in rows]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from triage.errors import StoreError
 from triage.store.reviews import REVIEWED_FLAGS_SQL, WITHDRAWN, ReviewRows
-from triage.store.schema import Review
+from triage.store.schema import INBOX_ORDER, Review
 from triage.types import Entity
 
 
@@ -80,7 +80,8 @@ class InboxQueries(ReviewRows):
         return out
 
     def set_document_dates(self, dates: dict[str, str]) -> None:
-        """Store each document's filing date (ISO), as computed by triage/queue.py."""
+        """Store each document's filing date (ISO), as worked out by triage/review/queue.py (date_documents)
+        from the text and metadata with triage/read/dates.py."""
         if dates:
             with self.transaction() as c:
                 c.executemany("INSERT OR REPLACE INTO doc_dates VALUES (?, ?)", list(dates.items()))
@@ -104,9 +105,9 @@ class InboxQueries(ReviewRows):
         limit: int | None = None,
         offset: int = 0,
     ) -> tuple[int, list[dict[str, Any]]]:
-        """The inbox in SQL: (number of matching documents, one page of them riskiest first), each row with
-        its counts, flagged labels, country codes and filing date. Only the page's rows are read in full;
-        dates must be stored first (set_document_dates)."""
+        """The inbox in SQL: (number of matching documents, one page of them in INBOX_ORDER), each row with
+        its counts, flagged labels, `strengths` (each flagged factor's strongest score), country codes and
+        filing date. Only the page's rows are read in full; dates must be stored first (set_document_dates)."""
         where, args = ["COALESCE(d.risk, 0) BETWEEN ? AND ?"], [min_risk, max_risk]
         if labels:
             where.append(f"d.id IN (SELECT doc_id FROM flags WHERE label IN ({','.join('?' * len(labels))}))")
@@ -131,9 +132,11 @@ class InboxQueries(ReviewRows):
             args.append(text)
         cond = " AND ".join(where)
         total = self.conn.execute(f"SELECT COUNT(*) FROM documents d WHERE {cond}", args).fetchone()[0]
-        # Rank through the covering index first, then read only the chosen page's rows.
+        # Rank through the covering index first (it orders by risk; only documents of equal rank are sorted
+        # further), then read only the chosen page's rows.
         ids = [r[0] for r in self.conn.execute(
-            f"SELECT d.id FROM documents d WHERE {cond} ORDER BY d.risk DESC, d.added_at DESC LIMIT ? OFFSET ?",
+            f"SELECT d.id FROM documents d LEFT JOIN doc_dates x ON x.doc_id = d.id WHERE {cond}"
+            f" ORDER BY {INBOX_ORDER} LIMIT ? OFFSET ?",
             [*args, 2**62 if limit is None else limit, offset])]  # "no limit" that PostgreSQL accepts too
         if not ids:
             return total, []
@@ -144,10 +147,12 @@ class InboxQueries(ReviewRows):
                 f"""SELECT d.id, d.source, d.title, d.page_count, d.risk, d.model_version, d.added_at,
                            x.date, {flagged} AS flags, {reviewed} AS reviewed
                     FROM documents d LEFT JOIN doc_dates x ON x.doc_id = d.id WHERE d.id IN ({marks})""", chunk):
-                rows[r["id"]] = {**dict(r), "labels": [], "countries": []}
-            for r in self.conn.execute(
-                    f"SELECT DISTINCT doc_id, label FROM flags WHERE doc_id IN ({marks}) ORDER BY label", chunk):
+                rows[r["id"]] = {**dict(r), "labels": [], "strengths": {}, "countries": []}
+            for r in self.conn.execute(  # one grouped read for the page, not one per row
+                    f"SELECT doc_id, label, MAX(score) FROM flags WHERE doc_id IN ({marks})"
+                    " GROUP BY doc_id, label ORDER BY label", chunk):
                 rows[r[0]]["labels"].append(r[1])
+                rows[r[0]]["strengths"][r[1]] = float(r[2])
             for r in self.conn.execute(
                 # Through the page's passages: left alone, SQLite starts at every GPE entity in the store.
                 f"""SELECT DISTINCT p.doc_id, e.norm FROM passages p

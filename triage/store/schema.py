@@ -6,11 +6,19 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-SCHEMA_VERSION = 3  # 2: passages.lang; 3: passages.ner
+from triage.analyse.flag import rank_from_strengths
+
+# 2: passages.lang; 3: passages.ner; 4: documents.risk is the rank of triage/analyse/flag.py (document_risk),
+# which no longer saturates at 1.0: recomputed from the stored flags when an older store is opened (migrate).
+SCHEMA_VERSION = 4
+RANK_VERSION = 4
 DECISIONS = ("accept", "reject", "relabel")
 
 SCHEMA = """
+-- documents.risk: the document's rank (triage/analyse/flag.py: document_risk), written with the document and
+-- recomputed from its flags only by `migrate`; reviews do not change it.
 CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, source TEXT NOT NULL, title TEXT, media_type TEXT, page_count INTEGER,
     text TEXT NOT NULL, metadata TEXT, risk REAL, model_version TEXT, added_at TEXT NOT NULL
@@ -105,12 +113,20 @@ CREATE INDEX IF NOT EXISTS documents_rank ON documents(risk DESC, added_at DESC,
 CREATE INDEX IF NOT EXISTS entities_place ON entities(label, norm, passage_id);
 CREATE INDEX IF NOT EXISTS flags_label ON flags(label, doc_id);
 CREATE INDEX IF NOT EXISTS reviews_doc ON reviews(doc_id, flag_id);
--- The date each document is filed under (triage/queue.py reads it from the text), kept so the inbox can
--- filter by date in SQL; computed once per document, dropped with it.
+-- The date each document is filed under (triage/review/queue.py: date_documents, parsed by
+-- triage/read/dates.py), kept so the inbox can filter and rank by date in SQL; computed once per document,
+-- dropped with it.
 CREATE TABLE IF NOT EXISTS doc_dates (
     doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE, date TEXT NOT NULL
 );
 """
+
+# The inbox's order (documents d, their filing dates x): rank (documents.risk, triage/analyse/flag.py), then
+# more flags (more passages for the same factors), then the later report, then the later arrival; the id
+# only makes the order total. COALESCE: PostgreSQL puts NULLs first in a DESC sort, SQLite last.
+INBOX_ORDER = ("d.risk DESC, (SELECT COUNT(*) FROM flags f WHERE f.doc_id = d.id) DESC,"
+               " COALESCE(x.date, '') DESC, d.added_at DESC, d.id")
+
 
 # Columns added after a table was first shipped: (table, column, definition). A store made by an earlier
 # schema gets them on open (ALTER TABLE ADD COLUMN keeps every row; old rows take the default).
@@ -143,11 +159,42 @@ def now() -> str:
 
 
 def add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Add to a SQLite store any of ADDED_COLUMNS it lacks."""
+    """Add to a SQLite store any of ADDED_COLUMNS it lacks, then bring its stored values up to this schema
+    (`migrate`, in one transaction). Called on open before the store's user_version is raised."""
     for table, column, definition in ADDED_COLUMNS:
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+    found = conn.execute("PRAGMA user_version").fetchone()[0]
+    if found < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migrate(conn, found)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
+def migrate(conn: Any, found: int | None) -> None:
+    """Rewrite what an older triage stored differently, for a store found at schema `found` (None: just
+    created), inside the caller's transaction. SQLite (add_missing_columns) and PostgreSQL
+    (db.connect_postgres) both run it, through the same sqlite3-style connection API."""
+    if found is not None and found < RANK_VERSION:
+        recompute_ranks(conn)
+
+
+def recompute_ranks(conn: Any) -> int:
+    """Set every document's risk to the current rank of its stored flags (0 without flags), with one
+    grouped read of the flags; returns how many documents have flags. Idempotent."""
+    strengths: dict[str, list[float]] = {}
+    for r in conn.execute("SELECT doc_id, MAX(score) FROM flags GROUP BY doc_id, label"):
+        strengths.setdefault(r[0], []).append(float(r[1]))
+    conn.executemany("UPDATE documents SET risk = ? WHERE id = ?",
+                     [(rank_from_strengths(v), doc_id) for doc_id, v in strengths.items()])
+    conn.execute("UPDATE documents SET risk = 0 WHERE COALESCE(risk, 0) != 0"
+                 " AND NOT EXISTS (SELECT 1 FROM flags f WHERE f.doc_id = documents.id)")
+    return len(strengths)
 
 
 def review_from_row(row: sqlite3.Row) -> Review:

@@ -9,7 +9,7 @@ import streamlit as st
 
 from triage.config import Config
 from triage.errors import TriageError
-from triage.framework import LABELS
+from triage.framework import LABELS, Framework
 from triage.review import auth, queue
 from triage.review.render import plural
 from triage.service import ingest
@@ -43,7 +43,7 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
                 continue
             if not item.attachment:
                 done[up.file_id] = item.result.document.id
-            st.success(f"{item.source}: {plural(len(item.result.flags), 'flag')}, risk {item.result.risk:.2f}")
+            st.success(f"{item.source}: {plural(len(item.result.flags), 'flag')}, rank {item.result.risk:.2f}")
     if bar:
         bar.empty()
     # Exactly one document made in this run, without errors or attachments: the Inbox may open it.
@@ -52,9 +52,18 @@ def process_uploads(store: Store, config: Config, uploads: list[Any], user: auth
 
 
 def risk_badge(risk: float) -> str:
+    """The document's rank as a coloured pill. With triage/analyse/flag.py's RANK_HALF of 2, orange (0.5) takes
+    the equivalent of two certain risk factors and red (0.75) of six; one factor alone stays grey."""
     colour = "#c0392b" if risk >= 0.75 else "#e67e22" if risk >= 0.5 else "#7f8c8d"
-    return (f'<span title="document risk" style="display:inline-block;min-width:3em;text-align:center;'
-            f'padding:1px 6px;border-radius:10px;background:{colour};color:white;font-weight:600">{risk:.2f}</span>')
+    return (f'<span class="triage-rank" title="document rank: its risk factors\' strongest scores added up, '
+            f's / (s + 2)" style="display:inline-block;min-width:3em;text-align:center;padding:1px 6px;'
+            f'border-radius:10px;background:{colour};color:white;font-weight:600">{risk:.2f}</span>')
+
+
+def factor_summary(fw: Framework, strengths: dict[str, float], n: int = 3) -> str:
+    """The `n` strongest flagged factors of a row, each with its number, short name and best score."""
+    return ", ".join(f"{lab} {fw.factor(lab).short_name} {strengths[lab]:.2f}"
+                     for lab in queue.strongest_factors(strengths, n))
 
 
 FILTER_KEYS = ("f-text", "f-labels", "f-countries", "f-state", "f-risk", "f-dates", "inbox-page")
@@ -85,7 +94,7 @@ def inbox_filter(store: Store) -> queue.QueueFilter:
     country = c3.multiselect("Country", store.place_codes(), key="f-countries")
     c4, c5, c6 = st.columns(3)
     state = c4.selectbox("Review state", queue.REVIEW_STATES, key="f-state")
-    lo, hi = c5.slider("Risk score", 0.0, 1.0, step=0.05, key="f-risk", **_default("f-risk", (0.0, 1.0)))
+    lo, hi = c5.slider("Risk rank", 0.0, 1.0, step=0.05, key="f-risk", **_default("f-risk", (0.0, 1.0)))
     dates = c6.date_input("Report date", key="f-dates", **_default("f-dates", ()))
     d_from, d_to = (tuple(dates) + (None, None))[:2] if isinstance(dates, (tuple, list)) else (dates, dates)
     _keep_filters()
@@ -118,17 +127,19 @@ def inbox_page() -> None:
     if page > pages:  # the filters shrank the list under the page we were on
         page = st.session_state["inbox-page"] = 1
         total, rows = queue.inbox_page(store, f, page=1, size=QUEUE_PAGE)
-    st.caption(f"{plural(total, 'document')}, riskiest first"
+    st.caption(f"{plural(total, 'document')}, highest rank first (then more flags, then newer)"
                + (f" · page {page} of {pages}" if pages > 1 else ""))
     for r in rows:
         a, b = st.columns([8, 1], vertical_alignment="center")
-        # The strongest factors by name: a list of RF numbers told a reviewer little.
-        strengths = queue.factor_strengths(store.flags(r["id"]))
-        factors = ", ".join(f"{lab} {fw.factor(lab).short_name}" for lab in queue.strongest_factors(strengths))
+        # The strongest factors by name and score (read for the whole page in one query by queue_page): a
+        # list of RF numbers told a reviewer little, and they are what the rank adds up.
+        factors = html.escape(factor_summary(fw, r["strengths"]))
         a.markdown(f"{risk_badge(r['risk'] or 0.0)} **{html.escape(r['title'] or r['source'])}**  \n"
                    f"<span style='color:#666;font-size:0.85em'>{html.escape(r['source'])} · {r['date']} · "
-                   f"{plural(r['flags'], 'flag')}, {r['reviewed']} reviewed · {factors}"
-                   f"{' · ' + ', '.join(r['countries']) if r['countries'] else ''}</span>", unsafe_allow_html=True)
+                   f"{plural(r['flags'], 'flag')}, {r['reviewed']} reviewed"
+                   f"{' · ' + ', '.join(r['countries']) if r['countries'] else ''}</span>"
+                   + (f"  \n<span class='triage-factors' style='font-size:0.85em'>{factors}</span>" if factors else ""),
+                   unsafe_allow_html=True)
         if b.button("Open", key=f"open-{r['id']}", use_container_width=True):
             open_document(r["id"])
             go("document")
