@@ -1,6 +1,6 @@
 import pytest
 
-from triage.analyse.countries import country_votes, vote_countries
+from triage.analyse.countries import country_votes, relabel_by_context, vote_countries
 from triage.analyse.entities import find_entities
 from triage.types import Entity, Passage
 
@@ -63,3 +63,59 @@ def test_regions_armed_groups_and_the_curly_apostrophe_are_not_people(nlp) -> No
     assert {("Sahel", "LOC"), ("Jama‘a Nusrat ul-Islam wa al-Muslimin", "ORG"), ("Boko Haram", "ORG"),
             ("Côte d’Ivoire", "GPE"), ("Bissau", "GPE")} <= found
     assert not any(e.label == "PERSON" for e in p.entities)
+
+
+def test_the_words_around_a_name_make_it_a_place_a_clan_or_a_gang() -> None:
+    text = ("Fighting spread near Walikale and into Lubero territory; the Abgaal clan fled, and the Kraze Barye gang "
+            "took the road.")
+    p = _passage(0, text, ("Walikale", "PERSON", ""), ("Lubero", "ORG", ""), ("Abgaal", "PERSON", ""),
+                 ("Kraze Barye", "PERSON", ""))
+    [out] = relabel_by_context([p])
+    assert [(e.text, e.label) for e in out.entities] == [
+        ("Walikale", "GPE"), ("Lubero", "GPE"), ("Abgaal", "NORP"), ("Kraze Barye", "ORG")]
+
+
+def test_a_place_found_by_its_context_is_a_place_throughout_the_document() -> None:
+    passages = [
+        _passage(0, "Families fled towards Oicha on Monday.", ("Oicha", "PERSON", "")),
+        _passage(1, "Oicha received 4,000 people.", ("Oicha", "PERSON", "")),
+        _passage(2, "Patrols resumed around Oicha.", ("Oicha", "ORG", "")),
+    ]
+    assert {e.label for p in relabel_by_context(passages) for e in p.entities} == {"GPE"}
+
+
+def test_people_after_a_title_or_between_people_stay_people() -> None:
+    text = "The envoy met President Kiir in Juba, then Riek Machar, Josephine Lagu and Benjamin Bol Mel."
+    p = _passage(0, text, ("President Kiir", "PERSON", ""), ("Juba", "GPE", "SS"), ("Riek Machar", "PERSON", ""),
+                 ("Josephine Lagu", "PERSON", ""), ("Benjamin Bol Mel", "PERSON", ""))
+    [out] = relabel_by_context([p])
+    assert out.entities == p.entities
+
+
+def test_a_name_in_a_list_of_places_is_a_place() -> None:
+    text = "Rockets hit Haifa, Avivim, Tsfat and Metulla overnight."
+    p = _passage(0, text, ("Haifa", "GPE", "IL"), ("Avivim", "PERSON", ""), ("Tsfat", "GPE", "IL"),
+                 ("Metulla", "ORG", ""))
+    [out] = relabel_by_context([p])
+    assert [e.label for e in out.entities] == ["GPE"] * 4
+
+
+@pytest.mark.slow
+def test_bodies_named_after_a_country_or_a_known_place_are_one_org(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("The Israel Defense Forces and the Armed Forces of the Democratic Republic of the Congo met the Government "
+            "of Iraq, while the Jubbaland Intelligence and Security Agency arrested two men near Kismaayo.")
+    [p] = find_entities([Passage("d", 0, len(text), 1, text)], nlp)
+    found = {(e.text, e.label) for e in p.entities}
+    assert {("Israel Defense Forces", "ORG"), ("Armed Forces of the Democratic Republic of the Congo", "ORG"),
+            ("Government of Iraq", "ORG"), ("Jubbaland Intelligence and Security Agency", "ORG"),
+            ("Kismaayo", "GPE")} <= found
+    assert not any(e.label == "GPE" and e.norm in ("IL", "CD", "IQ") for e in p.entities)
+
+
+@pytest.mark.slow
+def test_armed_groups_and_document_symbols(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "M23 and Da’esh fighters were reported (see S/2024/817, para. 3); The United Nations condemned it."
+    [p] = find_entities([Passage("d", 0, len(text), 1, text)], nlp)
+    found = {(e.text, e.label) for e in p.entities}
+    assert {("M23", "ORG"), ("Da’esh", "ORG"), ("United Nations", "ORG")} <= found
+    assert not any("S/2024" in e.text for e in p.entities)

@@ -214,12 +214,28 @@ def tag_stored(store: Store, todo: list[Passage], nlp: Any, labels: Iterable[str
                progress: Callable[[int, int], None] | None = None) -> int:
     """Run the NER on stored passages that had only the gazetteer (`todo`, from `store.untagged_passages`,
     which callers read first to know whether spaCy is needed at all) and store what it finds; returns how
-    many. Saved a few hundred at a time, so an interrupted export keeps what it tagged."""
+    many. Saved a few hundred at a time, so an interrupted export keeps what it tagged.
+
+    `todo` may span many documents: each document's countries are voted over all its stored passages
+    (countries.vote_countries, as a scan does), so a surname in one passage cannot file it under a country."""
+    from triage.analyse.countries import vote_countries
     from triage.analyse.entities import find_entities
 
     labels = tuple(labels)
-    for i in range(0, len(todo), 500):
-        store.save_entities(find_entities(todo[i : i + 500], nlp, labels=labels))
-        if progress:
-            progress(min(i + 500, len(todo)), len(todo))
+    by_doc: dict[str, list[Passage]] = {}
+    for p in todo:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    done = 0
+    for doc_id, mine in by_doc.items():
+        # The document's other passages vote too: those tagged before, and the gazetteer's finds in the rest.
+        context = {p.id: p for p in store.passages(doc_id)}
+        for i in range(0, len(mine), 500):
+            tagged = list(find_entities(mine[i : i + 500], nlp, labels=labels))
+            context.update((p.id, p) for p in tagged)
+            voted = {p.id: p for p in vote_countries(list(context.values()))}
+            store.save_entities(voted[p.id] for p in tagged)
+            context.update((p.id, voted[p.id]) for p in tagged)
+            done += len(tagged)
+            if progress:
+                progress(done, len(todo))
     return len(todo)

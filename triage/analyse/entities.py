@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import lru_cache
@@ -58,13 +59,51 @@ def load_nlp(name: str = "en_core_web_sm", fallbacks: tuple[str, ...] = SPACY_FA
 
 
 def _to_entities(sp_doc: object, keep: frozenset[str]) -> tuple[Entity, ...]:
-    return tuple(
-        # The text sliced from the document: Span.text builds a Token object per word, which cost more here.
-        Entity(text=sp_doc.text[e.start_char:e.end_char], label=e.label_, start=e.start_char, end=e.end_char,
-               norm=e.ent_id_ if e.label_ == "GPE" else "")
-        for e in sp_doc.ents  # type: ignore[attr-defined]
-        if e.label_ in keep
-    )
+    text = sp_doc.text  # type: ignore[attr-defined]
+    # The text sliced from the document: Span.text builds a Token object per word, which cost more here.
+    ents = [Entity(text=text[e.start_char:e.end_char], label=e.label_, start=e.start_char, end=e.end_char,
+                   norm=e.ent_id_ if e.label_ == "GPE" else "")
+            for e in sp_doc.ents  # type: ignore[attr-defined]
+            if e.label_ in keep]
+    return tuple(_tidy(text, _join_place_bodies(text, ents)))
+
+
+# A known place's name followed by the capitalised name of a body: "Jubbaland Intelligence and Security Agency",
+# "Banaadir Regional Court", "Hirshabelle Ministry of Reconciliation and Peacebuilding".
+_BODY_AFTER_PLACE = re.compile(
+    r"(?: (?:[A-Z][\w’'-]*|and|of|for|on|the))*? (?:Commission|Agency|Assembly|Court|Council|Forces?|Ministry|Police|"
+    r"Army|Parliament|Committee|Office|Authority|Service)(?: (?:of|for|on)(?: the)?(?: (?:[A-Z][\w’'-]*|and))+)?\b")
+
+
+def _join_place_bodies(text: str, ents: list[Entity]) -> list[Entity]:
+    # The ruler claims a known place first, so the model cannot tag the body named after it as one ORG.
+    for e in [e for e in ents if e.label == "GPE" and e.norm]:
+        if e in ents and (m := _BODY_AFTER_PLACE.match(text, e.end)):
+            body = Entity(text[e.start : m.end()], "ORG", e.start, m.end())
+            ents = [o for o in ents if o.end <= body.start or o.start >= body.end] + [body]
+    return sorted(ents, key=lambda o: o.start)
+
+
+# UN document symbols and sanctions-list references, which the model tags PERSON or GPE: "S/2024/817", "QDe.163".
+_SYMBOL = re.compile(r"(?:[A-Z]{1,3}/)+\d|[QC][DdEe][ei]\.\d")
+
+
+def _tidy(text: str, ents: list[Entity]) -> list[Entity]:
+    # The model takes in a sentence's "The", a curly "’s" and half a bracket: "The United Nations",
+    # "World Bank’s", "Intergovernmental Authority on Development (". It also tags document symbols.
+    out = []
+    for e in ents:
+        if _SYMBOL.match(e.text):
+            continue
+        start, end = e.start, e.end
+        if e.label == "ORG" and text.startswith("The ", start) and end - start > 4:  # not "The Hague"
+            start += 4
+        if text.endswith(("’s", "'s"), start, end) and end - start > 2:
+            end -= 2
+        if (cut := text.rfind(" (", start, end)) > start and ")" not in text[cut:end]:
+            end = cut
+        out.append(e if (start, end) == (e.start, e.end) else replace(e, text=text[start:end], start=start, end=end))
+    return out
 
 
 def find_entities(
