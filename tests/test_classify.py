@@ -106,3 +106,35 @@ def test_char_grams_equal_scikit_learns_char_wb_also_from_the_cache(tmp_path) ->
     reloaded = pickle.loads(pickle.dumps(ours))
     assert "_row_cache" not in reloaded.__dict__  # the saved model holds no cache
     np.testing.assert_allclose(reloaded.transform(test[::-1]).toarray(), expected[::-1], atol=1e-12)
+
+
+def test_gate_as_filter_leaves_label_scores_alone_and_drops_what_it_rejects() -> None:
+    # "filter" keeps the labels' own scores for passages the gate lets through and no label at all for the
+    # rest; the scores read back (flag_passages re-derives labels from them) must agree with the gate.
+    import pickle
+
+    from triage.analyse.flag import select_labels
+
+    gate_rows = [True] * len(TEXTS)
+    thresholds = dict.fromkeys(LABELS, 0.3)
+    mult = fit_model(TEXTS, LABEL_SETS, thresholds=thresholds, gate_rows=gate_rows)
+    filt = fit_model(TEXTS, LABEL_SETS, thresholds=thresholds, gate_rows=gate_rows, gate_mode="filter")
+    assert mult.gate_mode == "multiply" and filt.gate_mode == "filter"
+    probe = ["Gunmen looted the aid convoy and abducted the drivers.", "The team won the cup in the second half."]
+    g = filt.relevance_scores(probe)
+    assert g is not None and g[0] > g[1]
+    raw_f, raw_m = filt.raw_score_matrix(probe), mult.raw_score_matrix(probe)
+    np.testing.assert_allclose(raw_m, raw_f * g[:, None], rtol=1e-4)  # two separate fits; multiply is filter's scores times the gate
+    filt.gate_threshold = float(g.mean())  # lets the first through, rejects the second
+    s = filt.score_matrix(probe)
+    np.testing.assert_allclose(s[0], raw_f[0])
+    assert (s[1] < 0.3).all() and (s[1] <= raw_f[1] * g[1] + 1e-12).all()
+    assert filt.decide(s)[1] == ()
+    assert select_labels(zip(LABELS, map(float, s[1]), strict=True), thresholds) == ()
+    # A model pickled before the gate had modes loads as the multiplying gate it was.
+    state = pickle.loads(pickle.dumps(mult)).__dict__
+    old = object.__new__(type(mult))
+    old.__setstate__({k: v for k, v in state.items() if k not in ("gate_mode", "gate_threshold")})
+    assert old.gate_mode == "multiply" and old.gate_threshold == 0.0
+    with pytest.raises(ValueError):
+        fit_model(TEXTS, LABEL_SETS, gate_rows=gate_rows, gate_mode="both")

@@ -54,6 +54,14 @@ def test_the_trained_model_is_calibrated_and_its_card_has_every_figure(trained_c
     assert test["indicator_top3"]["hit_rate"] > test["indicator_top3"]["chance"]
     assert test["recall_cost"]["precision_at_0.5"] >= test["recall_cost"]["precision_at_thresholds"]
     assert test["fairness"]["label_flip_rate"] <= TARGET
+    if card["data"]["real_paragraphs"]:
+        # The first stage filters passages: about FLAG_SHARE of real held-out paragraphs keep labels (0.40
+        # when it multiplied the scores instead), and the cut it learnt is stored with the model.
+        assert card["features"]["gate"] == "filter" and card["features"]["gate_threshold"] > 0
+        assert abs(card["real_validation"]["flagged_share"] - card["features"]["flag_share"]) < 0.06
+        # Its trade-off is shown over the cut: letting more paragraphs through flags more of them.
+        curve = card["real_validation"]["tradeoff"]
+        assert all("gate_share" in t for t in curve) and curve[0]["flagged_share"] < curve[-1]["flagged_share"]
     folder = Path(trained_config.models_dir) / card["version"]
     assert (folder / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((folder / "evaluation.json").read_text())["model_version"] == card["version"]

@@ -19,6 +19,9 @@ Approaches:
 - tfidf+m2v: the two averaged per label
 - tfidf+m2v+gate: the same, each label's score times a first stage "reports anything a risk factor covers?"
   trained on real paragraphs
+- tfidf+m2v+gate-filter: the first stage used as a passage filter instead, and learnt from written passages
+  too: label scores left alone, and only the paragraphs over a relevance cut (chosen for a share of real
+  paragraphs flagged) keep their labels; TF-IDF weighted more in the blend (what `triage train` does since v7)
 
 Usage: python -m training.compare [--folds 5]
 """
@@ -42,6 +45,8 @@ from training.real_corpus import load_real_corpus
 from training.train import (
     BLEND,
     EMBEDDER,
+    FLAG_SHARE,
+    GATE_ON,
     MAX_LABELS,
     REAL_SOURCE,
     apply_calibration,
@@ -54,6 +59,7 @@ from training.train import (
     load_test_ids,
     operating_metrics,
     operating_point,
+    relevance_cut,
 )
 from triage.analyse.classify import fit_model
 from triage.analyse.registry import load_embedder
@@ -127,6 +133,14 @@ def external_metrics(scores: np.ndarray, thresholds: dict[str, float], types: li
     return out
 
 
+def _scores(model: Any, texts: list[str], calibration: dict[str, Any]) -> np.ndarray:
+    """Calibrated scores at this comparison's operating point; a passage a filtering gate rejects scores 0."""
+    s = apply_calibration(model.raw_score_matrix(texts), calibration)
+    if model.gate_mode == "filter" and model.gate_threshold > 0:
+        s[model.relevance_scores(texts) < model.gate_threshold] = 0.0
+    return s
+
+
 def run_approach(name: str, fit_kwargs: dict[str, Any], data: dict[str, Any], *, folds: int, recall_target: float,
                  external: tuple | None, extra_size: int = 0, max_labels: int = MAX_LABELS) -> dict[str, Any]:
     recs, test_recs = data["train"], data["test"]
@@ -135,24 +149,30 @@ def run_approach(name: str, fit_kwargs: dict[str, Any], data: dict[str, Any], *,
     y, groups = label_matrix(label_sets), fold_groups(recs)
     is_real = np.array([r.get("source") == REAL_SOURCE for r in recs], dtype=bool)
     kwargs = dict(fit_kwargs)
-    if kwargs.pop("gate", False):
-        kwargs["gate_rows"] = list(is_real)
-    oof = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, **kwargs)
+    gate = kwargs.pop("gate", False)
+    if gate:  # the first stage learns from the real paragraphs only, or from every passage ("all")
+        kwargs["gate_rows"] = list(is_real) if gate != "all" else [True] * len(texts)
+    flag_share = kwargs.pop("flag_share", None)
+    relevance = np.ones(len(texts))
+    oof = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, relevance=relevance, **kwargs)
+    cut = {"relevance": relevance, "flag_share": flag_share} if flag_share else {}
     result: dict[str, Any] = {"approach": name}
     if is_real.any():
         pred, _ = held_out_decisions(y, oof, is_real, groups, recall_target=recall_target, max_labels=max_labels,
-                                     folds=folds)
+                                     folds=folds, **cut)
         result["real"] = operating_metrics(y[is_real], pred[is_real])
         calibration, thresholds, _ = operating_point(y, oof, is_real, recall_target)
     else:
         calibration, thresholds, _ = operating_point(y, oof, np.ones(len(y), dtype=bool), recall_target)
     started = time.perf_counter()
     model = fit_model(texts, label_sets, **kwargs)
+    if flag_share:
+        model.gate_threshold = relevance_cut(relevance[is_real], flag_share)
     train_seconds = time.perf_counter() - started
     test_texts = [r["text"] for r in test_recs]
     yt = label_matrix([r["labels"] for r in test_recs])
     started = time.perf_counter()
-    st = apply_calibration(model.raw_score_matrix(test_texts), calibration)
+    st = _scores(model, test_texts, calibration)
     rate = len(test_texts) / (time.perf_counter() - started)
     result["written"] = operating_metrics(yt, decisions(st, thresholds, max_labels))
     result["written"]["ece"] = expected_calibration_error(yt, st)[0]
@@ -163,8 +183,7 @@ def run_approach(name: str, fit_kwargs: dict[str, Any], data: dict[str, Any], *,
     tmp.unlink()
     if external is not None:
         ext_texts, types, mapping = external
-        result["case2021"] = external_metrics(apply_calibration(model.raw_score_matrix(ext_texts), calibration),
-                                              thresholds, types, mapping)
+        result["case2021"] = external_metrics(_scores(model, ext_texts, calibration), thresholds, types, mapping)
     return result
 
 
@@ -232,6 +251,8 @@ class _MiniLMAdapter:
 
 # Classifying must stay under 15 CPU ms a page (about 6 passages): 400 passages/s on one core leaves room.
 MIN_PASSAGES_PER_SECOND = 400
+# The weight of TF-IDF against the static embeddings in the multiplying-gate rows, as v6 was trained.
+V6_BLEND = 0.5
 
 
 def compare(*, folds: int = 5, out_dir: Path | None = None, log: Any = print) -> list[dict[str, Any]]:
@@ -253,8 +274,10 @@ def compare(*, folds: int = 5, out_dir: Path | None = None, log: Any = print) ->
         log(f"minilm_lr skipped: {exc} (pip install -e '.[embeddings]')")
     size = sum(f.stat().st_size for f in static.folder.iterdir())
     m2v = {**base, "embedder": static, "embedder_name": EMBEDDER}
-    approaches += [("m2v_lr", {**m2v, "blend": 0.0}, size), ("tfidf+m2v", {**m2v, "blend": BLEND}, size),
-                   ("tfidf+m2v+gate", {**m2v, "blend": BLEND, "gate": True}, size)]
+    approaches += [("m2v_lr", {**m2v, "blend": 0.0}, size), ("tfidf+m2v", {**m2v, "blend": V6_BLEND}, size),
+                   ("tfidf+m2v+gate", {**m2v, "blend": V6_BLEND, "gate": True}, size),
+                   ("tfidf+m2v+gate-filter", {**m2v, "blend": BLEND, "gate": GATE_ON, "gate_mode": "filter",
+                                              "flag_share": FLAG_SHARE}, size)]
     results = []
     for name, kwargs, extra_size in approaches:
         log(f"{name}...")

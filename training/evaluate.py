@@ -183,16 +183,20 @@ def real_table(rv: dict[str, Any]) -> list[str]:
               f"indicator top-3 hit rate: {rv['indicator_top3'].get('hit_rate')} over "
               f"{rv['indicator_top3'].get('pairs')} gold indicators (chance {rv['indicator_top3'].get('chance')})."]
     if rv.get("tradeoff"):
-        lines += ["", "What recall costs (per-label recall target -> what is reached on held-out documents; plot in "
-                      "tradeoff.png):", "", "| recall target | macro recall | macro precision | flagged share "
-                      "| false alarms |", "|---|---|---|---|---|"]
-        lines += [f"| {t['recall_target']:.2f} | {t['macro_recall']:.3f} | {t['macro_precision']:.3f} "
-                  f"| {t['flagged_share']:.3f} | {t['false_alarm_rate']:.3f} |" for t in rv["tradeoff"]]
+        by_gate = "gate_share" in rv["tradeoff"][0]
+        knob = ("share of real paragraphs the first stage lets through" if by_gate else "per-label recall target")
+        lines += ["", f"What recall costs ({knob} -> what is reached on held-out documents; plot in tradeoff.png):",
+                  "", f"| {'first-stage share' if by_gate else 'recall target'} | macro recall | macro precision "
+                  "| macro F1 | flagged share | false alarms |", "|---|---|---|---|---|---|"]
+        lines += [f"| {t['gate_share' if by_gate else 'recall_target']:.2f} | {t['macro_recall']:.3f} "
+                  f"| {t['macro_precision']:.3f} | {t.get('macro_f1', float('nan')):.3f} | {t['flagged_share']:.3f} "
+                  f"| {t['false_alarm_rate']:.3f} |" for t in rv["tradeoff"]]
     return lines
 
 
 def plot_tradeoff(rv: dict[str, Any], path: Path) -> bool:
-    """Flagged share against recall on real held-out paragraphs, one point per recall target."""
+    """Flagged share against recall on real held-out paragraphs, one point per recall target (or per cut of a
+    filtering first stage)."""
     try:
         import matplotlib
 
@@ -206,16 +210,18 @@ def plot_tradeoff(rv: dict[str, Any], path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot([t["flagged_share"] for t in pts], [t["macro_recall"] for t in pts], "o-", label="all paragraphs flagged")
     ax.plot([t["false_alarm_rate"] for t in pts], [t["macro_recall"] for t in pts], "s--", label="negatives flagged")
+    by_gate = "gate_share" in pts[0]
     for t in pts:
-        ax.annotate(f"{t['recall_target']:.2f}", (t["flagged_share"], t["macro_recall"]), fontsize=7,
-                    textcoords="offset points", xytext=(4, -8))
+        ax.annotate(f"{t['gate_share' if by_gate else 'recall_target']:.2f}", (t["flagged_share"], t["macro_recall"]),
+                    fontsize=7, textcoords="offset points", xytext=(4, -8))
     ax.set_xlabel("share of paragraphs flagged")
     ax.set_ylabel("macro recall (held-out documents)")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("What recall costs a reviewer (labels: per-label target)", fontsize=9)
+    ax.set_title("What recall costs a reviewer (labels: " + ("first-stage share" if by_gate else "per-label target")
+                 + ")", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

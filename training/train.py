@@ -41,11 +41,21 @@ REAL_SOURCE = "un-reports"
 # The shipped approach, chosen by training/compare.py on real document-held-out paragraphs (models/comparison.md):
 # TF-IDF heads blended with heads on static MiniLM embeddings, and at most MAX_LABELS labels per passage.
 EMBEDDER = "minilm-m2v-256"
-BLEND = 0.5
+# TF-IDF's weight against the embeddings; 0.7 with the filtering gate (0.5 with it: real macro-F1 0.385 vs 0.397).
+BLEND = 0.7
 MAX_LABELS = 2
-# A first stage trained on real paragraphs ("does this report anything a risk factor covers?"), multiplying
-# every label's score: it cut false alarms on real negatives from 0.29 to 0.20 (models/comparison.md).
+# A first stage trained on real paragraphs ("does this report anything a risk factor covers?"); as v6 used it,
+# multiplying every label's score, it cut false alarms on real negatives from 0.29 to 0.20 (models/comparison.md).
 GATE = True
+# "multiply" (v6) or "filter" (v7): the gate as a passage-level cut, over which FLAG_SHARE of real paragraphs lie
+# (chosen on out-of-fold relevance scores). On 4,066 real paragraphs, document-held-out: multiply 0.366 macro-F1,
+# 0.185 false alarms; filter at 0.30 0.397 and 0.077; at 0.35 0.399 and 0.119 (models/comparison.md).
+GATE_MODE = "filter"
+# Which passages the gate learns from: "real" paragraphs only (v6) or "all", written ones too. With the filter,
+# real-only let written reports through poorly (frozen written split recall 0.555, macro-F1 0.426); "all" keeps
+# the real figures (macro-F1 0.397, false alarms 0.080) and the written ones (recall 0.872, macro-F1 0.495).
+GATE_ON = "all"
+FLAG_SHARE: float | None = 0.30
 
 
 def load_corpus(corpus_dir: Path) -> list[dict[str, Any]]:
@@ -76,10 +86,10 @@ def fold_groups(records: Sequence[dict[str, Any]], *, written_groups: int = 40) 
 
 def cross_validated_scores(
     texts: list[str], label_sets: list[list[str]], *, folds: int = FOLDS, groups: Sequence[str] | None = None,
-    **fit_kwargs: Any,
+    relevance: np.ndarray | None = None, **fit_kwargs: Any,
 ) -> np.ndarray:
     """Out-of-fold scores for every passage: each is scored by a model that never saw it (nor, with `groups`,
-    anything of its group)."""
+    anything of its group). `relevance`, if given, is filled with the gate's out-of-fold scores."""
     scores = np.zeros((len(texts), len(LABELS)))
     if groups is None:
         splits = KFold(folds, shuffle=True, random_state=0).split(texts)
@@ -90,7 +100,12 @@ def cross_validated_scores(
         if gate_rows is not None:
             fit_kwargs["gate_rows"] = [gate_rows[i] for i in train_idx]
         model = fit_model([texts[i] for i in train_idx], [label_sets[i] for i in train_idx], **fit_kwargs)
-        scores[test_idx] = model.score_matrix([texts[i] for i in test_idx])
+        test_texts = [texts[i] for i in test_idx]
+        x = model.features.transform(test_texts)
+        scores[test_idx] = model.score_matrix(test_texts, x=x)
+        if relevance is not None:
+            g = model.relevance_scores(test_texts, x=x)
+            relevance[test_idx] = 1.0 if g is None else g
     return scores
 
 
@@ -138,32 +153,48 @@ def decisions(scores: np.ndarray, thresholds: dict[str, float], max_labels: int)
 
 def held_out_decisions(
     y: np.ndarray, oof_raw: np.ndarray, is_real: np.ndarray, groups: np.ndarray, *, recall_target: float,
-    max_labels: int, folds: int,
+    max_labels: int, folds: int, relevance: np.ndarray | None = None, flag_share: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Decisions and calibrated scores for every row, with the operating point (calibration, thresholds)
-    chosen on the other folds' rows only: figures that do not grade thresholds on the scores that chose them."""
+    """Decisions and calibrated scores for every row, with the operating point (calibration, thresholds and,
+    with `flag_share`, the relevance cut) chosen on the other folds' rows only: figures that do not grade
+    thresholds on the scores that chose them."""
     pred = np.zeros(y.shape, dtype=bool)
     cal = np.zeros(y.shape)
     for tr, te in GroupKFold(min(folds, len(set(groups)))).split(y, groups=groups):
         calibration, thresholds, _ = operating_point(y[tr], oof_raw[tr], is_real[tr], recall_target)
         cal[te] = apply_calibration(oof_raw[te], calibration)
         pred[te] = decisions(cal[te], thresholds, max_labels)
+        if flag_share is not None and relevance is not None:
+            pred[te] &= (relevance[te] >= relevance_cut(relevance[tr][is_real[tr]], flag_share))[:, None]
     return pred, cal
 
 
+def relevance_cut(relevance: np.ndarray, flag_share: float) -> float:
+    """The gate score over which `flag_share` of these (real) paragraphs lie."""
+    return float(np.quantile(relevance, 1.0 - flag_share))
+
+
 TRADEOFF_TARGETS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+# With a filtering first stage its cut, not the per-label target, sets how much a reviewer gets back.
+TRADEOFF_SHARES = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6)
 
 
 def tradeoff(y: np.ndarray, oof_raw: np.ndarray, is_real: np.ndarray, groups: np.ndarray, *, max_labels: int,
-             folds: int) -> list[dict[str, Any]]:
-    """What each recall target costs a reviewer on real held-out paragraphs: the recall reached, the share of
-    paragraphs flagged and of negatives flagged, for a range of per-label recall targets."""
+             folds: int, recall_target: float = 0.85, relevance: np.ndarray | None = None,
+             flag_share: float | None = None) -> list[dict[str, Any]]:
+    """What recall costs a reviewer on real held-out paragraphs: the recall reached, the share of paragraphs
+    flagged and of negatives flagged, for a range of per-label recall targets or, with a filtering first stage
+    (`relevance` and `flag_share`), for a range of its cuts at `recall_target`."""
+    knobs = ([(recall_target, share) for share in TRADEOFF_SHARES] if relevance is not None and flag_share
+             else [(target, None) for target in TRADEOFF_TARGETS])
     rows = []
-    for target in TRADEOFF_TARGETS:
+    for target, share in knobs:
+        cut = {"relevance": relevance, "flag_share": share} if share else {}
         pred, _ = held_out_decisions(y, oof_raw, is_real, groups, recall_target=target, max_labels=max_labels,
-                                     folds=folds)
+                                     folds=folds, **cut)
         m = operating_metrics(y[is_real], pred[is_real])
-        rows.append({"recall_target": target, "macro_recall": m["macro_recall"], "macro_precision": m["macro_precision"],
+        rows.append({"recall_target": target, **({"gate_share": share} if share else {}),
+                     "macro_recall": m["macro_recall"], "macro_precision": m["macro_precision"],
                      "macro_f1": m["macro_f1"], "flagged_share": m["flagged_share"],
                      "false_alarm_rate": m["false_alarm_rate"]})
     return rows
@@ -264,6 +295,8 @@ def train(
     blend: float = BLEND,
     max_labels: int = MAX_LABELS,
     gate: bool = GATE,
+    gate_mode: str = GATE_MODE,
+    flag_share: float | None = FLAG_SHARE,
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
 
@@ -294,14 +327,20 @@ def train(
                                     mask_unknown_names=mask_unknown_names)
     embedder = fit_kwargs["embedder"]
     if gate and is_real.any():
-        fit_kwargs["gate_rows"] = list(is_real)
+        fit_kwargs["gate_rows"] = list(is_real) if GATE_ON == "real" else [True] * len(texts)
+        fit_kwargs["gate_mode"] = gate_mode
     started = time.perf_counter()
-    oof_raw = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, **fit_kwargs)
+    relevance = np.ones(len(texts))
+    oof_raw = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, relevance=relevance, **fit_kwargs)
+    # The relevance cut applies only to a gate kept apart from the label scores.
+    # Without real paragraphs there is no gate, hence no cut.
+    cut = ({"relevance": relevance, "flag_share": flag_share}
+           if gate_mode == "filter" and flag_share and "gate_rows" in fit_kwargs else {})
     real_validation: dict[str, Any] | None = None
     if is_real.any():
         calibration, thresholds, basis = operating_point(y, oof_raw, is_real, config.recall_target)
         pred, held_cal = held_out_decisions(y, oof_raw, is_real, groups, recall_target=config.recall_target,
-                                            max_labels=max_labels, folds=folds)
+                                            max_labels=max_labels, folds=folds, **cut)
         real_validation = {
             "note": ("real UN paragraphs, split by document: each scored by a model that never saw its document, "
                      "at calibration and thresholds chosen on the other folds' paragraphs"),
@@ -309,13 +348,14 @@ def train(
             **operating_metrics(y[is_real], pred[is_real]),
             "all_labels_over_threshold": {k: v for k, v in operating_metrics(
                 y[is_real], held_out_decisions(y, oof_raw, is_real, groups, recall_target=config.recall_target,
-                                               max_labels=0, folds=folds)[0][is_real]).items()
+                                               max_labels=0, folds=folds, **cut)[0][is_real]).items()
                 if k.startswith(("macro", "false", "flagged", "labels"))},
             "ece": _ece(y[is_real], held_cal[is_real])[0],
             "indicator_top3": real_indicator_top3([r for r in train_recs if r.get("source") == REAL_SOURCE],
                                                   framework, folds=folds),
             "threshold_basis": basis,
-            "tradeoff": tradeoff(y, oof_raw, is_real, groups, max_labels=max_labels, folds=folds),
+            "tradeoff": tradeoff(y, oof_raw, is_real, groups, max_labels=max_labels, folds=folds,
+                                 recall_target=config.recall_target, **cut),
         }
     else:
         calibration = calibrate(y, oof_raw)
@@ -328,6 +368,8 @@ def train(
         indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework, **fit_kwargs,
     )
     model.calibration = calibration
+    if cut:
+        model.gate_threshold = relevance_cut(relevance[is_real], flag_share)
     model.max_labels = max_labels
     train_seconds = time.perf_counter() - started
 
@@ -359,6 +401,10 @@ def train(
                           + (" and reviews" if extra else ""),
         },
         "max_labels": max_labels,
+        "features": {"embedder": embedder_name if embedder is not None else None, "blend": blend,
+                     "gate": model.gate_mode if model.gate is not None else None,
+                     "gate_threshold": round(model.gate_threshold, 4) if model.gate_threshold else None,
+                     "flag_share": flag_share if cut else None},
         **({"real_validation": real_validation} if real_validation else {}),
         "recall_target": config.recall_target,
         "thresholds": {k: round(v, 4) for k, v in thresholds.items()},

@@ -101,24 +101,24 @@ def status_chart(frame: pd.DataFrame) -> alt.Chart:
 
 
 def tradeoff_chart(card: dict[str, Any]) -> alt.Chart | None:
-    """Flagged share against macro recall on real held-out paragraphs, one point per recall target (None if
-    the card has no real validation)."""
+    """Flagged share against macro recall on real held-out paragraphs, one point per recall target or per cut
+    of a filtering first stage (None if the card has no real validation)."""
     import altair as alt
     import pandas as pd
 
     pts = (card.get("real_validation") or {}).get("tradeoff") or []
     if not pts:
         return None
-    rows = [{"recall target": t["recall_target"], "macro recall": t["macro_recall"], "share flagged": t[k],
-             "of": name} for t in pts for k, name in (("flagged_share", "all paragraphs"),
-                                                     ("false_alarm_rate", "negative paragraphs"))]
+    rows = [{"recall target": t["recall_target"], "first-stage share": t.get("gate_share"),
+             "macro recall": t["macro_recall"], "share flagged": t[k], "of": name}
+            for t in pts for k, name in (("flagged_share", "all paragraphs"), ("false_alarm_rate", "negative paragraphs"))]
     frame = pd.DataFrame(rows)
     return (
         alt.Chart(frame, title="What recall costs: share of real paragraphs flagged (held-out documents)")
         .mark_line(point=True)
         .encode(x=alt.X("share flagged:Q", scale=alt.Scale(domain=[0, 1])),
                 y=alt.Y("macro recall:Q", scale=alt.Scale(domain=[0, 1])), color="of:N",
-                tooltip=["recall target", "macro recall", "share flagged", "of"])
+                tooltip=["recall target", "first-stage share", "macro recall", "share flagged", "of"])
         .properties(height=260)
     )
 
