@@ -58,7 +58,7 @@ def scan(
 def _print_scan(result: ScanResult, fw: Framework, *, all_passages: bool) -> None:
     doc = result.document
     typer.echo(f"{doc.source}: {len(doc.pages)} pages, {len(result.passages)} passages, "
-               f"{len(result.flags)} flags, risk {result.risk:.2f} (model {result.model_version})")
+               f"{len(result.flags)} flags, rank {result.risk:.2f} (model {result.model_version})")
     for line in _ocr_lines(doc):
         typer.echo(line)
     preds = {p.passage_id: p for p in result.predictions}
