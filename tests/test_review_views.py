@@ -201,8 +201,10 @@ def test_the_brief_command_writes_html_and_pdf(store, tmp_path) -> None:  # type
 
 
 def test_inbox_rows_name_the_strongest_factors_each_counted_once() -> None:
-    flags = lambda *pairs: [{"label": lab, "score": s} for lab, s in pairs]  # noqa: E731
-    assert queue.factor_strengths(flags(("RF14", 0.99), ("RF14", 0.98))) == {"RF14": 0.99}  # once, at its strongest
-    strengths = queue.factor_strengths(flags(("RF14", 0.99), ("RF1", 0.9), ("RF9", 0.95)))
+    from triage.analyse.flag import factor_strengths
+
+    flags = lambda *pairs: [Flag(f"p{i}", lab, s, 0.5) for i, (lab, s) in enumerate(pairs)]  # noqa: E731
+    assert factor_strengths(flags(("RF14", 0.99), ("RF14", 0.98))) == {"RF14": 0.99}  # once, at its strongest
+    strengths = factor_strengths(flags(("RF14", 0.99), ("RF1", 0.9), ("RF9", 0.95)))
     assert queue.strongest_factors(strengths, 2) == ["RF14", "RF9"]
     assert queue.strongest_factors({"RF9": 0.9, "RF2": 0.9, "RF11": 0.9}) == ["RF2", "RF9", "RF11"]  # ties by number

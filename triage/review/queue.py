@@ -106,15 +106,6 @@ def unflagged_sample(store: Store, n: int = 20, *, seed: int = 0) -> list[dict[s
     return store.unflagged_passages(n, seed=seed)
 
 
-def factor_strengths(flags: list[dict[str, Any]]) -> dict[str, float]:
-    """Each flagged risk factor's strongest score in a document (from `Store.flags`; the inbox's rows carry
-    the same as `strengths`, read for a whole page at once)."""
-    best: dict[str, float] = {}
-    for f in flags:
-        best[f["label"]] = max(best.get(f["label"], 0.0), float(f["score"]))
-    return best
-
-
 def strongest_factors(strengths: dict[str, float], n: int = 3) -> list[str]:
     """The `n` strongest flagged factors' ids, strongest first (ties by number)."""
     return sorted(strengths, key=lambda lab: (-strengths[lab], int(lab[2:])))[:n]

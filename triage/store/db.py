@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from triage.errors import StoreError
-from triage.store.schema import migrate
+from triage.store.schema import STANDING_REVIEW, migrate
 
 POSTGRES = "postgresql"
 SCHEMES = ("postgresql://", "postgres://")
@@ -39,7 +39,7 @@ _VERSION_TABLE = "triage_schema"
 
 # PostgreSQL's own equivalent of the one SQLite query that relies on SQLite-only behaviour (json_each over
 # a TEXT column, and bare columns taken from the row where MIN() is reached).
-UNCERTAIN_PASSAGES_SQL = """
+UNCERTAIN_PASSAGES_SQL = f"""
 SELECT id, doc_id, page, text, source, label, score, threshold, margin FROM (
     SELECT DISTINCT ON (p.id) p.id, p.doc_id, p.page, p.text, d.source, s.key AS label,
            CAST(s.value AS DOUBLE PRECISION) AS score, CAST(t.value AS DOUBLE PRECISION) AS threshold,
@@ -49,8 +49,7 @@ SELECT id, doc_id, page, text, source, label, score, threshold, margin FROM (
     JOIN documents d ON d.id = p.doc_id AND d.model_version = pr.model_version
     CROSS JOIN LATERAL json_each_text(CAST(pr.scores AS json)) s
     JOIN json_each_text(CAST(? AS json)) t ON t.key = s.key
-    WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id AND r.decision != 'withdrawn'
-                      AND r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id))
+    WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id AND {STANDING_REVIEW})
     ORDER BY p.id, margin, s.key
 ) best ORDER BY margin, id LIMIT ?"""
 

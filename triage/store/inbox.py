@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from triage.errors import StoreError
-from triage.store.reviews import REVIEWED_FLAGS_SQL, WITHDRAWN, ReviewRows
-from triage.store.schema import INBOX_ORDER, Review
+from triage.store.reviews import REVIEWED_FLAGS_SQL, ReviewRows
+from triage.store.schema import INBOX_ORDER, WITHDRAWN, Review
 from triage.types import Entity
 
 

@@ -9,14 +9,10 @@ from typing import Any
 from triage.errors import ReviewConflictError, StoreError
 from triage.store.connection import StoreConnection
 from triage.store.db import POSTGRES
-from triage.store.schema import DECISIONS, Review, now, review_from_row
+from triage.store.schema import DECISIONS, STANDING_REVIEW, WITHDRAWN, Review, now, review_from_row
 
-# Written by undo, never chosen by a reviewer: the flag counts as undecided again. A decision is taken back by
-# a new row, not by deleting one, so the reviews table and the audit trail keep every decision ever made.
-WITHDRAWN = "withdrawn"
 # The flags of document `d` whose latest review stands (is not a withdrawal), for counts in SQL.
-REVIEWED_FLAGS_SQL = ("(SELECT COUNT(*) FROM reviews r WHERE r.doc_id = d.id AND r.decision != 'withdrawn'"
-                      " AND r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id))")
+REVIEWED_FLAGS_SQL = f"(SELECT COUNT(*) FROM reviews r WHERE r.doc_id = d.id AND {STANDING_REVIEW})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,9 +201,8 @@ class ReviewRows(StoreConnection):
         the latest decision on each of its flags (list of dicts: label, decision, labels, reviewer, decided_at)."""
         out: dict[str, dict[str, Any]] = {}
         for r in self.conn.execute(
-            """SELECT r.*, p.text FROM reviews r JOIN passages p ON p.id = r.passage_id
-               WHERE r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id)
-                 AND r.decision != 'withdrawn' ORDER BY r.id"""
+            f"""SELECT r.*, p.text FROM reviews r JOIN passages p ON p.id = r.passage_id
+               WHERE {STANDING_REVIEW} ORDER BY r.id"""
         ):
             rec = out.setdefault(r["passage_id"], {"id": r["passage_id"], "text": r["text"], "decisions": []})
             rec["decisions"].append({"label": r["label"], "decision": r["decision"], "labels": json.loads(r["labels"]),
@@ -227,14 +222,13 @@ class ReviewRows(StoreConnection):
 
             return [dict(r) for r in self.conn.execute(UNCERTAIN_PASSAGES_SQL, (json.dumps(thresholds), n))]
         rows = self.conn.execute(
-            """SELECT p.id, p.doc_id, p.page, p.text, d.source, s.key AS label, s.value AS score,
+            f"""SELECT p.id, p.doc_id, p.page, p.text, d.source, s.key AS label, s.value AS score,
                       t.value AS threshold, MIN(ABS(s.value - t.value)) AS margin
                FROM predictions pr
                JOIN passages p ON p.id = pr.passage_id
                JOIN documents d ON d.id = p.doc_id AND d.model_version = pr.model_version,
                     json_each(pr.scores) s JOIN json_each(?) t ON t.key = s.key
-               WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id AND r.decision != 'withdrawn'
-                                 AND r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id))
+               WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.passage_id = p.id AND {STANDING_REVIEW})
                GROUP BY p.id ORDER BY margin, p.id LIMIT ?""",
             (json.dumps(thresholds), n),
         ).fetchall()

@@ -121,6 +121,13 @@ CREATE TABLE IF NOT EXISTS doc_dates (
 );
 """
 
+# Written by undo, never chosen by a reviewer: the flag counts as undecided again. A decision is taken back by
+# a new row, not by deleting one, so the reviews table and the audit trail keep every decision ever made.
+WITHDRAWN = "withdrawn"
+# A review row r that stands: the latest of its flag, and not a withdrawal (store/reviews.py: withdraw).
+STANDING_REVIEW = (f"r.decision != '{WITHDRAWN}'"
+                   " AND r.id = (SELECT MAX(r2.id) FROM reviews r2 WHERE r2.flag_id = r.flag_id)")
+
 # The inbox's order (documents d, their filing dates x): rank (documents.risk, triage/analyse/flag.py), then
 # more flags (more passages for the same factors), then the later report, then the later arrival; the id
 # only makes the order total. COALESCE: PostgreSQL puts NULLs first in a DESC sort, SQLite last.
