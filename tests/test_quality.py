@@ -259,3 +259,15 @@ def test_queues_serve_uncertain_and_random_unflagged_passages(trained_config, re
     store.add_review(store.flags(result.document.id)[0]["id"], "accept", "amina")
     reviewed = store.flags(result.document.id)[0]["passage_id"]
     assert reviewed not in {r["id"] for r in store.uncertain_passages(thresholds, 10)}
+
+
+def test_the_first_stage_learns_from_real_paragraphs_or_from_all() -> None:
+    import numpy as np
+
+    from training.train import gate_rows
+
+    is_real = np.array([True, False, True])
+    assert gate_rows(is_real, "real") == [True, False, True]
+    assert gate_rows(is_real, "all") == [True, True, True]
+    with pytest.raises(ValueError, match="gate_on"):
+        gate_rows(is_real, "written")

@@ -53,6 +53,7 @@ from training.train import (
     cross_validated_scores,
     decisions,
     fold_groups,
+    gate_rows,
     held_out_decisions,
     label_matrix,
     load_corpus,
@@ -149,9 +150,8 @@ def run_approach(name: str, fit_kwargs: dict[str, Any], data: dict[str, Any], *,
     y, groups = label_matrix(label_sets), fold_groups(recs)
     is_real = np.array([r.get("source") == REAL_SOURCE for r in recs], dtype=bool)
     kwargs = dict(fit_kwargs)
-    gate = kwargs.pop("gate", False)
-    if gate:  # the first stage learns from the real paragraphs only, or from every passage ("all")
-        kwargs["gate_rows"] = list(is_real) if gate != "all" else [True] * len(texts)
+    if gate_on := kwargs.pop("gate_on", None):  # "real" or "all": see train.gate_rows
+        kwargs["gate_rows"] = gate_rows(is_real, gate_on)
     flag_share = kwargs.pop("flag_share", None)
     relevance = np.ones(len(texts))
     oof = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, relevance=relevance, **kwargs)
@@ -275,8 +275,8 @@ def compare(*, folds: int = 5, out_dir: Path | None = None, log: Any = print) ->
     size = sum(f.stat().st_size for f in static.folder.iterdir())
     m2v = {**base, "embedder": static, "embedder_name": EMBEDDER}
     approaches += [("m2v_lr", {**m2v, "blend": 0.0}, size), ("tfidf+m2v", {**m2v, "blend": V6_BLEND}, size),
-                   ("tfidf+m2v+gate", {**m2v, "blend": V6_BLEND, "gate": True}, size),
-                   ("tfidf+m2v+gate-filter", {**m2v, "blend": BLEND, "gate": GATE_ON, "gate_mode": "filter",
+                   ("tfidf+m2v+gate", {**m2v, "blend": V6_BLEND, "gate_on": "real"}, size),
+                   ("tfidf+m2v+gate-filter", {**m2v, "blend": BLEND, "gate_on": GATE_ON, "gate_mode": "filter",
                                               "flag_share": FLAG_SHARE}, size)]
     results = []
     for name, kwargs, extra_size in approaches:

@@ -41,21 +41,30 @@ REAL_SOURCE = "un-reports"
 # The shipped approach, chosen by training/compare.py on real document-held-out paragraphs (models/comparison.md):
 # TF-IDF heads blended with heads on static MiniLM embeddings, and at most MAX_LABELS labels per passage.
 EMBEDDER = "minilm-m2v-256"
-# TF-IDF's weight against the embeddings; 0.7 with the filtering gate (0.5 with it: real macro-F1 0.385 vs 0.397).
+# TF-IDF's weight against the embeddings: 0.7 with the filtering gate (real held-out macro-F1 0.397; 0.5 gave
+# 0.385 in a run with the gate learnt from real paragraphs only: train(blend=0.5, gate_on="real")).
 BLEND = 0.7
 MAX_LABELS = 2
 # A first stage trained on real paragraphs ("does this report anything a risk factor covers?"); as v6 used it,
 # multiplying every label's score, it cut false alarms on real negatives from 0.29 to 0.20 (models/comparison.md).
 GATE = True
 # "multiply" (v6) or "filter" (v7): the gate as a passage-level cut, over which FLAG_SHARE of real paragraphs lie
-# (chosen on out-of-fold relevance scores). On 4,066 real paragraphs, document-held-out: multiply 0.366 macro-F1,
-# 0.185 false alarms; filter at 0.30 0.397 and 0.077; at 0.35 0.399 and 0.119 (models/comparison.md).
+# (chosen on out-of-fold relevance scores). On 4,066 real paragraphs, document-held-out (models/comparison.md):
+# multiply 0.369 macro-F1, 0.185 false alarms; filter at 0.30 0.397 and 0.080. Other cuts: the trade-off table
+# of models/v7/evaluation.md (0.35: 0.396 and 0.121).
 GATE_MODE = "filter"
 # Which passages the gate learns from: "real" paragraphs only (v6) or "all", written ones too. With the filter,
-# real-only let written reports through poorly (frozen written split recall 0.555, macro-F1 0.426); "all" keeps
-# the real figures (macro-F1 0.397, false alarms 0.080) and the written ones (recall 0.872, macro-F1 0.495).
+# real-only let written reports through poorly (train(gate_on="real"): frozen written split recall 0.555,
+# macro-F1 0.426); "all" keeps the real figures and the written ones (recall 0.872, macro-F1 0.495, v7's card).
 GATE_ON = "all"
 FLAG_SHARE: float | None = 0.30
+
+
+def gate_rows(is_real: np.ndarray, gate_on: str = GATE_ON) -> list[bool]:
+    """Which training passages the first stage learns from: the real paragraphs, or all (`gate_on`)."""
+    if gate_on not in ("real", "all"):
+        raise ValueError(f"gate_on must be 'real' or 'all', got {gate_on!r}")
+    return [bool(v) for v in is_real] if gate_on == "real" else [True] * len(is_real)
 
 
 def load_corpus(corpus_dir: Path) -> list[dict[str, Any]]:
@@ -296,6 +305,7 @@ def train(
     max_labels: int = MAX_LABELS,
     gate: bool = GATE,
     gate_mode: str = GATE_MODE,
+    gate_on: str = GATE_ON,
     flag_share: float | None = FLAG_SHARE,
 ) -> tuple[str, dict[str, Any]]:
     """Train, evaluate and register a model; returns (version, model card).
@@ -327,7 +337,7 @@ def train(
                                     mask_unknown_names=mask_unknown_names)
     embedder = fit_kwargs["embedder"]
     if gate and is_real.any():
-        fit_kwargs["gate_rows"] = list(is_real) if GATE_ON == "real" else [True] * len(texts)
+        fit_kwargs["gate_rows"] = gate_rows(is_real, gate_on)
         fit_kwargs["gate_mode"] = gate_mode
     started = time.perf_counter()
     relevance = np.ones(len(texts))
