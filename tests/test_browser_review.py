@@ -121,6 +121,8 @@ def test_n_scrolls_the_current_flag_into_view_and_the_marker_follows(app) -> Non
     with sync_playwright() as pw:
         browser, page, order = _open(pw, app)
         far = 10
+        # On a loaded machine the page may still be drawing its later passages when _open returns.
+        page.wait_for_selector("." + _key_class("flag-" + order[far]), state="visible", timeout=30_000)
         start = page.evaluate(RECT, _key_class("flag-" + order[far]))
         assert start["top"] > start["height"], f"the test needs flag {far} below the fold at first: {start}"
         for k in range(1, far + 1):
