@@ -165,3 +165,14 @@ def test_no_note_copies_six_words_of_its_paragraph(shared_dir: Path) -> None:
             if runs(r["note"]) & runs(pages[r["file"]][(r["page"], r["para"])]):
                 copied.append(f"{name}: {r['symbol']} p{r['page']} ¶{r['para']}")
     assert not copied, copied
+
+
+def test_same_as_grades_only_the_paragraphs_an_earlier_corpus_held(tmp_path: Path) -> None:
+    from training.heldout import same_as_rows
+
+    lines = (ROOT / "corpus" / LOCATORS).read_text(encoding="utf-8").splitlines()
+    (tmp_path / LOCATORS).write_text(lines[0] + "\n", encoding="utf-8")
+    kept = load_locators(tmp_path)[0].id
+    other = next(loc.id for loc in load_locators(ROOT / "corpus") if loc.id != kept)
+    records = [{"id": kept}, {"id": other}, {"id": "w1-0001"}]
+    assert same_as_rows(records, tmp_path).tolist() == [True, False, False]

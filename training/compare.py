@@ -60,6 +60,7 @@ from training.train import (
     load_test_ids,
     operating_metrics,
     operating_point,
+    real_rows,
     relevance_cut,
 )
 from triage.analyse.classify import fit_model
@@ -148,7 +149,7 @@ def run_approach(name: str, fit_kwargs: dict[str, Any], data: dict[str, Any], *,
     texts = [r["text"] for r in recs]
     label_sets = [r["labels"] for r in recs]
     y, groups = label_matrix(label_sets), fold_groups(recs)
-    is_real = np.array([r.get("source") == REAL_SOURCE for r in recs], dtype=bool)
+    is_real = real_rows(recs)
     kwargs = dict(fit_kwargs)
     if gate_on := kwargs.pop("gate_on", None):  # "real" or "all": see train.gate_rows
         kwargs["gate_rows"] = gate_rows(is_real, gate_on)

@@ -12,6 +12,7 @@ import platform
 import time
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -288,6 +289,44 @@ def shipped_fit_kwargs(models_dir: Path, *, embedder_name: str = EMBEDDER, blend
                 embedder_name=embedder_name if embedder else "", blend=blend if embedder else 1.0)
 
 
+def real_rows(records: Sequence[dict[str, Any]]) -> np.ndarray:
+    """Which records are real UN paragraphs (as opposed to written passages or reviews)."""
+    return np.array([r.get("source") == REAL_SOURCE for r in records], dtype=bool)
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Out-of-fold scores of the training records and what the held-out figures need beside them."""
+
+    y: np.ndarray
+    is_real: np.ndarray
+    groups: np.ndarray
+    raw: np.ndarray  # uncalibrated label scores, each from a model that never saw the record's document
+    relevance: np.ndarray  # the first stage's out-of-fold scores (ones without a gate)
+    cut: dict[str, Any]  # held_out_decisions' relevance and flag_share, or {} when no filtering gate is fitted
+
+
+def out_of_fold(
+    records: Sequence[dict[str, Any]], fit_kwargs: dict[str, Any], *, folds: int, gate: bool = GATE,
+    gate_mode: str = GATE_MODE, gate_on: str = GATE_ON, flag_share: float | None = FLAG_SHARE,
+) -> OutOfFold:
+    """Cross-validated scores, real documents never split. Adds the gate's arguments to `fit_kwargs`, since
+    the final fit must learn the same first stage."""
+    texts = [r["text"] for r in records]
+    label_sets = [r["labels"] for r in records]
+    is_real, groups = real_rows(records), fold_groups(records)
+    if gate and is_real.any():
+        fit_kwargs["gate_rows"] = gate_rows(is_real, gate_on)
+        fit_kwargs["gate_mode"] = gate_mode
+    relevance = np.ones(len(texts))
+    raw = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, relevance=relevance, **fit_kwargs)
+    # The relevance cut applies only to a gate kept apart from the label scores.
+    # Without real paragraphs there is no gate, hence no cut.
+    cut = ({"relevance": relevance, "flag_share": flag_share}
+           if gate_mode == "filter" and flag_share and "gate_rows" in fit_kwargs else {})
+    return OutOfFold(label_matrix(label_sets), is_real, groups, raw, relevance, cut)
+
+
 def train(
     config: Config | None = None,
     *,
@@ -328,7 +367,7 @@ def train(
     texts = [r["text"] for r in train_recs]
     label_sets = [r["labels"] for r in train_recs]
     y = label_matrix(label_sets)
-    is_real = np.array([r.get("source") == REAL_SOURCE for r in train_recs], dtype=bool)
+    is_real = real_rows(train_recs)
     groups = fold_groups(train_recs)
     log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews, {len(real)} real UN paragraphs); "
         f"{len(test_recs)} held out")
@@ -336,16 +375,10 @@ def train(
     fit_kwargs = shipped_fit_kwargs(config.models_dir, embedder_name=embedder_name, blend=blend,
                                     mask_unknown_names=mask_unknown_names)
     embedder = fit_kwargs["embedder"]
-    if gate and is_real.any():
-        fit_kwargs["gate_rows"] = gate_rows(is_real, gate_on)
-        fit_kwargs["gate_mode"] = gate_mode
     started = time.perf_counter()
-    relevance = np.ones(len(texts))
-    oof_raw = cross_validated_scores(texts, label_sets, folds=folds, groups=groups, relevance=relevance, **fit_kwargs)
-    # The relevance cut applies only to a gate kept apart from the label scores.
-    # Without real paragraphs there is no gate, hence no cut.
-    cut = ({"relevance": relevance, "flag_share": flag_share}
-           if gate_mode == "filter" and flag_share and "gate_rows" in fit_kwargs else {})
+    oof = out_of_fold(train_recs, fit_kwargs, folds=folds, gate=gate, gate_mode=gate_mode, gate_on=gate_on,
+                      flag_share=flag_share)
+    oof_raw, relevance, cut = oof.raw, oof.relevance, oof.cut
     real_validation: dict[str, Any] | None = None
     if is_real.any():
         calibration, thresholds, basis = operating_point(y, oof_raw, is_real, config.recall_target)
