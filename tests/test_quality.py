@@ -216,6 +216,23 @@ def test_regressions_name_what_got_worse() -> None:
     assert regressions({}, card(0.6, 0.9, 0.02)) == []  # nothing to compare with
 
 
+def test_a_labels_recall_may_fall_within_its_noise_but_not_beyond() -> None:
+    def card(hits: int, support: int) -> dict:
+        recall = round(hits / support, 3)
+        return {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF11": {"recall": recall, "support": support}}}}
+
+    # 30 test positives at recall 0.9: two standard errors are 0.11, so three passages are noise, four are not.
+    assert regressions(card(24, 30), card(27, 30)) == []
+    assert any("RF11 recall" in w for w in regressions(card(23, 30), card(27, 30)))
+    # Many positives: the tolerance does not shrink below the flat 0.05 (9 of 200 passes, 13 does not).
+    assert regressions(card(181, 200), card(190, 200)) == []
+    assert any("RF11 recall" in w for w in regressions(card(177, 200), card(190, 200)))
+    # A card without supports (older cards) keeps the flat tolerance.
+    assert any("RF1 recall" in w for w in regressions(
+        {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF1": {"recall": 0.8}}}},
+        {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF1": {"recall": 0.9}}}}))
+
+
 @pytest.mark.slow
 def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     models = tmp_path / "models"
