@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from training.evaluate import expected_calibration_error, write_report
 from training.fairness import TARGET, counterfactuals, flip_rate, load_names, mentions, swap_names
-from training.train import load_corpus, load_test_ids
+from training.train import active_on_split, load_corpus, load_test_ids
 from triage.analyse.registry import load_model, read_card, read_registry, regressions, save_model
 from triage.cli import app
 from triage.framework import LABELS
@@ -231,6 +231,19 @@ def test_a_labels_recall_may_fall_within_its_noise_but_not_beyond() -> None:
     assert any("RF1 recall" in w for w in regressions(
         {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF1": {"recall": 0.8}}}},
         {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF1": {"recall": 0.9}}}}))
+
+
+@pytest.mark.slow
+def test_the_promotion_check_grades_the_active_model_on_the_current_split(trained_config) -> None:  # type: ignore[no-untyped-def]
+    test_ids = load_test_ids(trained_config.corpus_dir)
+    test = [r for r in load_corpus(trained_config.corpus_dir) if r["id"] in test_ids]
+    card = read_card(trained_config.models_dir)
+    assert active_on_split(trained_config, test) == card  # measured on this split: the card is used as it is
+    # The split grew (or, here, changed): the active model is graded again on the passages the candidate gets.
+    half = test[::2]
+    again = active_on_split(trained_config, half)["frozen_test"]["at_thresholds"]
+    assert again["RF1"]["support"] == sum("RF1" in r["labels"] for r in half)
+    assert again["RF1"]["support"] != card["frozen_test"]["at_thresholds"]["RF1"]["support"]
 
 
 @pytest.mark.slow

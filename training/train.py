@@ -27,7 +27,7 @@ from training.evaluate import per_label_metrics as _per_label_metrics
 from training.real_corpus import LOCATORS, load_real_corpus
 from triage.analyse.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
 from triage.analyse.flag import select_labels
-from triage.analyse.registry import active_version, load_embedder, read_card, regressions, save_model
+from triage.analyse.registry import active_version, load_embedder, load_model, read_card, regressions, save_model
 from triage.config import TRAIN_FOLDS, Config, load_config
 from triage.errors import TriageError
 from triage.framework import LABELS, load_framework
@@ -281,6 +281,22 @@ def data_hash(records: list[dict[str, Any]]) -> str:
     return h.hexdigest()
 
 
+def split_hash(test_recs: Sequence[dict[str, Any]]) -> str:
+    """Which frozen split a card's figures were measured on (SHA-256 of its sorted ids)."""
+    return hashlib.sha256("\n".join(sorted(r["id"] for r in test_recs)).encode()).hexdigest()
+
+
+def active_on_split(config: Config, test_recs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The active model's frozen-split figures, for the promotion check: from its card when it was measured
+    on this split, else measured now (the split grows when passages are added), so both sides are graded
+    on the same passages."""
+    card = read_card(config.models_dir, active_version(config.models_dir))
+    if not test_recs or card.get("frozen_test", {}).get("split") == split_hash(test_recs):
+        return card
+    report = evaluate_model(load_model(config.models_dir), list(test_recs))
+    return {"frozen_test": {"at_thresholds": report["at_thresholds"], "ece": report["calibration"]["ece"]}}
+
+
 def shipped_fit_kwargs(models_dir: Path, *, embedder_name: str = EMBEDDER, blend: float = BLEND,
                        mask_unknown_names: str = "unseen") -> dict[str, Any]:
     """fit_model's arguments for the approach `triage train` ships (benchmarks time the same thing)."""
@@ -478,6 +494,7 @@ def train(
         card["frozen_test"] = {
             "note": "never trained on; thresholds fixed before this evaluation",
             "passages": len(test_recs),
+            "split": split_hash(test_recs),
             "at_thresholds": at_t,
             "ece": report["calibration"]["ece"],
             "indicator_top3": report["indicator_top3"],
@@ -496,7 +513,7 @@ def train(
     worse: list[str] = []
     if activate and not force:
         try:
-            worse = regressions(card, read_card(config.models_dir, active_version(config.models_dir)))
+            worse = regressions(card, active_on_split(config, test_recs))
         except TriageError:
             worse = []  # no active model yet: nothing to compare with
     version = save_model(model, card, config.models_dir, activate=activate and not worse)
