@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from training.evaluate import expected_calibration_error, write_report
 from training.fairness import TARGET, counterfactuals, flip_rate, load_names, mentions, swap_names
 from training.train import active_on_split, load_corpus, load_test_ids
-from triage.analyse.registry import load_model, read_card, read_registry, regressions, save_model
+from triage.analyse.registry import load_model, read_card, read_registry, regressions, save_model, split_note
 from triage.cli import app
 from triage.framework import LABELS
 
@@ -231,6 +231,17 @@ def test_a_labels_recall_may_fall_within_its_noise_but_not_beyond() -> None:
     assert any("RF1 recall" in w for w in regressions(
         {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF1": {"recall": 0.8}}}},
         {"frozen_test": {"at_thresholds": {"macro_f1": 0.5, "RF1": {"recall": 0.9}}}}))
+
+
+def test_split_note_says_when_two_cards_were_graded_on_different_splits() -> None:
+    def card(passages: int, split: str = "") -> dict:
+        return {"frozen_test": {"passages": passages, **({"split": split} if split else {})}}
+
+    assert split_note(card(444, "a"), card(444, "a")) == ""
+    assert "588 and 444 passages" in split_note(card(588, "b"), card(444, "a"))
+    assert split_note(card(444, "b"), card(444, "a")) != ""  # same size, other passages
+    assert split_note(card(588), card(444)) != "" and split_note(card(444), card(444)) == ""  # older cards
+    assert split_note({}, card(444)) == ""
 
 
 @pytest.mark.slow

@@ -27,7 +27,14 @@ from training.evaluate import per_label_metrics as _per_label_metrics
 from training.real_corpus import LOCATORS, load_real_corpus
 from triage.analyse.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
 from triage.analyse.flag import select_labels
-from triage.analyse.registry import active_version, load_embedder, load_model, read_card, regressions, save_model
+from triage.analyse.registry import (
+    active_version,
+    load_embedder,
+    load_model,
+    read_card,
+    regressions,
+    save_model,
+)
 from triage.config import TRAIN_FOLDS, Config, load_config
 from triage.errors import TriageError
 from triage.framework import LABELS, load_framework

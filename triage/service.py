@@ -157,17 +157,19 @@ def promote(models_dir: Path, version: str, *, force: bool = False) -> Promotion
         record_event,
         regressions,
         set_active,
+        split_note,
     )
 
     worse: list[str] = []
-    current = ""
+    current, caveat = "", ""
     if read_registry(models_dir)["active"]:
         current = active_version(models_dir)
-        worse = regressions(read_card(models_dir, version), read_card(models_dir, current))
+        new_card, old_card = read_card(models_dir, version), read_card(models_dir, current)
+        worse, caveat = regressions(new_card, old_card), split_note(new_card, old_card)
     if worse and not force:
         record_event(models_dir, "refused", version, "; ".join(worse))
         raise PromotionRefusedError(
-            f"{version} is worse than the active model {current} on the frozen split: " + "; ".join(worse)
+            f"{version} is worse than the active model {current} on the frozen split{caveat}: " + "; ".join(worse)
             + f". Use `triage models promote {version} --force` to promote it anyway")
     set_active(models_dir, version, note=("forced despite: " + "; ".join(worse)) if worse else "")
     return Promotion(version, tuple(worse))

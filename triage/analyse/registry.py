@@ -150,6 +150,21 @@ def regressions(new_card: dict[str, Any], old_card: dict[str, Any]) -> list[str]
     return out
 
 
+def split_note(new_card: dict[str, Any], old_card: dict[str, Any]) -> str:
+    """A caveat when two cards' frozen-split figures come from different splits ("" when they do not).
+    `triage train --activate` re-grades the active model on the current split; promoting a stored version
+    can only compare what the cards hold."""
+    new, old = new_card.get("frozen_test", {}), old_card.get("frozen_test", {})
+    if not new or not old:
+        return ""
+    if new.get("split") and old.get("split"):
+        differ = new["split"] != old["split"]
+    else:
+        differ = new.get("passages") != old.get("passages")
+    return (f" (measured on different frozen splits: {new.get('passages')} and {old.get('passages')} passages)"
+            if differ else "")
+
+
 def read_card(models_dir: Path, version: str | None = None) -> dict[str, Any]:
     """The model card of a version (the active one by default)."""
     version = version or active_version(models_dir)
