@@ -176,3 +176,13 @@ def test_same_as_grades_only_the_paragraphs_an_earlier_corpus_held(tmp_path: Pat
     other = next(loc.id for loc in load_locators(ROOT / "corpus") if loc.id != kept)
     records = [{"id": kept}, {"id": other}, {"id": "w1-0001"}]
     assert same_as_rows(records, tmp_path).tolist() == [True, False, False]
+
+
+def test_another_fold_arrangement_moves_written_passages_but_never_splits_a_document() -> None:
+    from training.train import fold_groups
+
+    records = [{"id": f"w-{i}", "text": "", "labels": []} for i in range(200)]
+    records += [{"id": f"r-{i}", "text": "", "labels": [], "group": f"doc{i % 7}"} for i in range(70)]
+    a, b = fold_groups(records), fold_groups(records, written_groups=37)
+    assert len(set(a[:200])) == 40 and len(set(b[:200])) == 37
+    assert list(a[200:]) == list(b[200:]) == [f"doc{i % 7}" for i in range(70)]

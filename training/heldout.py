@@ -10,6 +10,13 @@ corpus folder, e.g. one taken from git:
     python -m training.heldout --same-as /tmp/before/corpus
 
 `--corpus` trains and grades on another corpus folder (an earlier commit's, say) instead of corpus/.
+
+The figures also depend on which documents share a fold. `--written-groups` (repeatable) re-runs with the
+written passages hashed into that many groups, which moves the real documents between folds too:
+
+    python -m training.heldout --written-groups 37 --written-groups 40 --written-groups 43
+
+prints each arrangement and the spread of macro-F1 across them, the noise to hold a difference against.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import numpy as np
 from training.real_corpus import load_locators, load_real_corpus
 from training.train import (
     MAX_LABELS,
+    WRITTEN_GROUPS,
     held_out_decisions,
     load_corpus,
     load_test_ids,
@@ -43,12 +51,14 @@ def same_as_rows(records: Sequence[dict[str, Any]], earlier_corpus: Path) -> np.
     return np.array([r["id"] in earlier for r in records], dtype=bool)
 
 
-def heldout(config: Config, *, same_as: Path | None = None, log: Any = print) -> dict[str, dict[str, Any]]:
+def heldout(config: Config, *, same_as: Path | None = None, log: Any = print,
+            written_groups: int = WRITTEN_GROUPS) -> dict[str, dict[str, Any]]:
     """Operating metrics on every real paragraph and, with `same_as`, on the earlier corpus's paragraphs only."""
     test_ids = load_test_ids(config.corpus_dir)
     records = [r for r in load_corpus(config.corpus_dir) if r["id"] not in test_ids]
     records += load_real_corpus(config, log=log)
-    oof = out_of_fold(records, shipped_fit_kwargs(config.models_dir), folds=config.train_folds)
+    oof = out_of_fold(records, shipped_fit_kwargs(config.models_dir), folds=config.train_folds,
+                      written_groups=written_groups)
     if not oof.is_real.any():
         return {}
     pred, _ = held_out_decisions(oof.y, oof.raw, oof.is_real, oof.groups, recall_target=config.recall_target,
@@ -74,11 +84,26 @@ if __name__ == "__main__":
 
     def main(corpus: Path = typer.Option(None, help="Corpus folder to train and grade on (default corpus/)."),
              same_as: Path = typer.Option(None, help="Also grade only the real paragraphs this earlier corpus "
-                                                     "folder's real_labels.jsonl holds.")) -> None:
-        """Print real document-held-out P/R/F1 and false alarms of the shipped recipe (a few minutes)."""
+                                                     "folder's real_labels.jsonl holds."),
+             written_groups: list[int] = typer.Option(  # noqa: B008
+                 [WRITTEN_GROUPS], help="Fold arrangement(s): written passages hashed into this many groups; "
+                                        "repeat it to see the spread.")) -> None:
+        """Print real document-held-out P/R/F1 and false alarms of the shipped recipe (a minute or two each)."""
         config = load_config()
         if corpus is not None:
             config = replace(config, corpus_dir=corpus)
-        print(report(heldout(config, same_as=same_as)))
+        spread: dict[str, list[float]] = {}
+        for n, groups in enumerate(written_groups):
+            figures = heldout(config, same_as=same_as, written_groups=groups,
+                              log=print if n == 0 else (lambda *_: None))
+            if len(written_groups) > 1:
+                print(f"-- written passages in {groups} groups")
+            print(report(figures))
+            for name, m in figures.items():
+                spread.setdefault(name, []).append(m["macro_f1"])
+        if len(written_groups) > 1:
+            for name, f1 in spread.items():
+                print(f"{name}: macro-F1 {min(f1):.3f}-{max(f1):.3f} over {len(f1)} arrangements "
+                      f"(mean {sum(f1) / len(f1):.3f})")
 
     typer.run(main)

@@ -94,7 +94,10 @@ def label_matrix(label_sets: Sequence[Sequence[str]]) -> np.ndarray:
     return np.array([[lab in ls for lab in LABELS] for ls in label_sets], dtype=int)
 
 
-def fold_groups(records: Sequence[dict[str, Any]], *, written_groups: int = 40) -> np.ndarray:
+WRITTEN_GROUPS = 40
+
+
+def fold_groups(records: Sequence[dict[str, Any]], *, written_groups: int = WRITTEN_GROUPS) -> np.ndarray:
     """The unit each record is split by: a real paragraph's document (never split across folds, or the model
     would be judged on the document it learnt from), a written passage's hashed id otherwise."""
     return np.array([r["group"] if r.get("group") else f"w{zlib.crc32(r['id'].encode()) % written_groups}"
@@ -332,12 +335,14 @@ class OutOfFold:
 def out_of_fold(
     records: Sequence[dict[str, Any]], fit_kwargs: dict[str, Any], *, folds: int, gate: bool = GATE,
     gate_mode: str = GATE_MODE, gate_on: str = GATE_ON, flag_share: float | None = FLAG_SHARE,
+    written_groups: int = WRITTEN_GROUPS,
 ) -> OutOfFold:
     """Cross-validated scores, real documents never split. Adds the gate's arguments to `fit_kwargs`, since
-    the final fit must learn the same first stage."""
+    the final fit must learn the same first stage. `written_groups` changes how passages fall into folds
+    (training.heldout uses it to show how much the figures owe to one arrangement)."""
     texts = [r["text"] for r in records]
     label_sets = [r["labels"] for r in records]
-    is_real, groups = real_rows(records), fold_groups(records)
+    is_real, groups = real_rows(records), fold_groups(records, written_groups=written_groups)
     if gate and is_real.any():
         fit_kwargs["gate_rows"] = gate_rows(is_real, gate_on)
         fit_kwargs["gate_mode"] = gate_mode
