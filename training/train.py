@@ -28,7 +28,6 @@ from training.real_corpus import LOCATORS, load_real_corpus
 from triage.analyse.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
 from triage.analyse.flag import select_labels
 from triage.analyse.registry import (
-    active_version,
     load_embedder,
     load_model,
     read_card,
@@ -300,7 +299,7 @@ def active_on_split(config: Config, test_recs: Sequence[dict[str, Any]]) -> dict
     """The active model's frozen-split figures, for the promotion check: from its card when it was measured
     on this split, else measured now (the split grows when passages are added), so both sides are graded
     on the same passages."""
-    card = read_card(config.models_dir, active_version(config.models_dir))
+    card = read_card(config.models_dir)
     if not test_recs or card.get("frozen_test", {}).get("split") == split_hash(test_recs):
         return card
     report = evaluate_model(load_model(config.models_dir), list(test_recs))
@@ -394,9 +393,6 @@ def train(
     test_recs = [r for r in records if r["id"] in test_ids]
     texts = [r["text"] for r in train_recs]
     label_sets = [r["labels"] for r in train_recs]
-    y = label_matrix(label_sets)
-    is_real = real_rows(train_recs)
-    groups = fold_groups(train_recs)
     log(f"Training on {len(train_recs)} passages ({len(extra)} from reviews, {len(real)} real UN paragraphs); "
         f"{len(test_recs)} held out")
 
@@ -406,6 +402,7 @@ def train(
     started = time.perf_counter()
     oof = out_of_fold(train_recs, fit_kwargs, folds=folds, gate=gate, gate_mode=gate_mode, gate_on=gate_on,
                       flag_share=flag_share)
+    y, is_real, groups = oof.y, oof.is_real, oof.groups
     oof_raw, relevance, cut = oof.raw, oof.relevance, oof.cut
     real_validation: dict[str, Any] | None = None
     if is_real.any():
