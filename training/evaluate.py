@@ -128,6 +128,10 @@ def evaluate_model(model: RiskModel, records: Sequence[dict[str, Any]]) -> dict[
         "thresholds": {k: round(v, 4) for k, v in model.thresholds.items()},
         "at_thresholds": per_label_metrics(y, scores, model.thresholds),
         "at_0.5": per_label_metrics(y, scores, dict.fromkeys(LABELS, 0.5)),
+        # What a reviewer is shown: the labels the model keeps (over threshold, at most max_labels, past the
+        # first stage), which thresholds alone overstate when a passage crosses several.
+        "at_decision": per_label_metrics(y, np.array([[lab in d for lab in LABELS] for d in model.decide(scores)],
+                                                     dtype=float), dict.fromkeys(LABELS, 0.5)),
         "calibration": {"ece": ece, "bins": BINS, "per_label_ece": per_label_ece, "reliability": curve,
                         "calibrated": bool(getattr(model, "calibration", None))},
         "confusion": related_confusion(y, scores, model.thresholds),
@@ -152,6 +156,12 @@ def table(result: dict[str, Any]) -> str:
                      f"| {result['calibration']['per_label_ece'][lab]:.3f} |")
     lines.append(f"| **macro** | | {m['macro_precision']:.3f} | {m['macro_recall']:.3f} | {m['macro_f1']:.3f} | "
                  f"| {half['macro_precision']:.3f} | {half['macro_recall']:.3f} | {result['calibration']['ece']:.3f} |")
+    if "at_decision" in result:
+        d = result["at_decision"]
+        lines += ["", "At the labels a reviewer is shown (over threshold, at most the model's maximum per passage, "
+                      f"past the first stage): macro precision {d['macro_precision']:.3f}, recall "
+                      f"{d['macro_recall']:.3f}, F1 {d['macro_f1']:.3f}; per label F1 "
+                      + ", ".join(f"{lab} {d[lab]['f1']:.2f}" for lab in LABELS) + "."]
     top3 = result["indicator_top3"]
     lines += ["", f"ECE (all labels, {result['calibration']['bins']} bins): {result['calibration']['ece']:.4f}",
               f"Indicator top-3 hit rate: {top3['hit_rate']} over {top3['pairs']} gold indicators "

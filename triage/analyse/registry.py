@@ -132,9 +132,12 @@ def recall_tolerance(recall: float, support: int | None) -> float:
 
 def regressions(new_card: dict[str, Any], old_card: dict[str, Any]) -> list[str]:
     """What got worse from old_card to new_card on the frozen split, in words (empty: not worse).
-    Cards without frozen-test figures cannot be compared and give no regression."""
+    Compared at the labels a reviewer is shown when both cards have them (`at_decision`), else over each
+    label's threshold: two models whose thresholds are chosen by different rules differ over threshold by
+    design. Cards without frozen-test figures cannot be compared and give no regression."""
     new, old = new_card.get("frozen_test", {}), old_card.get("frozen_test", {})
-    n_t, o_t = new.get("at_thresholds", {}), old.get("at_thresholds", {})
+    key = "at_decision" if "at_decision" in new and "at_decision" in old else "at_thresholds"
+    n_t, o_t = new.get(key, {}), old.get(key, {})
     if not n_t or not o_t:
         return []
     out = []

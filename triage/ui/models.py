@@ -17,11 +17,13 @@ from triage.ui.session import guard, load_pipeline, signed_in
 
 
 def held_out(card: dict[str, Any]) -> dict[str, float | None]:
-    """A card's figures on the frozen test split (None where the card has none)."""
+    """A card's figures on the frozen test split (None where the card has none): over each label's threshold,
+    and at the labels a reviewer is shown (the promotion check compares these when both cards have them)."""
     t = card.get("frozen_test", {})
-    at = t.get("at_thresholds", {})
+    at, shown = t.get("at_thresholds", {}), t.get("at_decision", {})
     return {"macro-F1": at.get("macro_f1"), "macro precision": at.get("macro_precision"),
-            "macro recall": at.get("macro_recall"), "calibration error (ECE)": t.get("ece")}
+            "macro recall": at.get("macro_recall"), "macro-F1, labels shown": shown.get("macro_f1"),
+            "macro recall, labels shown": shown.get("macro_recall"), "calibration error (ECE)": t.get("ece")}
 
 
 def _retrain(config: Config, db: str, log: Any) -> tuple[str, dict[str, Any]]:
