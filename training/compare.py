@@ -55,6 +55,7 @@ from training.train import (
     decisions,
     fold_groups,
     gate_rows,
+    gated_operating_point,
     held_out_decisions,
     label_matrix,
     load_corpus,
@@ -62,7 +63,6 @@ from training.train import (
     operating_metrics,
     operating_point,
     real_rows,
-    relevance_cut,
 )
 from triage.analyse.classify import fit_model
 from triage.analyse.registry import load_embedder
@@ -163,14 +163,14 @@ def run_approach(name: str, fit_kwargs: dict[str, Any], data: dict[str, Any], *,
         pred, _ = held_out_decisions(y, oof, is_real, groups, recall_target=recall_target, max_labels=max_labels,
                                      folds=folds, **cut)
         result["real"] = operating_metrics(y[is_real], pred[is_real])
-        passed = relevance >= relevance_cut(relevance[is_real], flag_share) if flag_share else None
-        calibration, thresholds, _ = operating_point(y, oof, is_real, recall_target, passed=passed)
+        calibration, thresholds, _, gate_cut = gated_operating_point(y, oof, is_real, recall_target, **cut)
     else:
         calibration, thresholds, _ = operating_point(y, oof, np.ones(len(y), dtype=bool), recall_target)
+        gate_cut = None
     started = time.perf_counter()
     model = fit_model(texts, label_sets, **kwargs)
-    if flag_share:
-        model.gate_threshold = relevance_cut(relevance[is_real], flag_share)
+    if gate_cut is not None:
+        model.gate_threshold = gate_cut
     train_seconds = time.perf_counter() - started
     test_texts = [r["text"] for r in test_recs]
     yt = label_matrix([r["labels"] for r in test_recs])

@@ -52,7 +52,8 @@ EMBEDDER = "minilm-m2v-256"
 # 0.385 in a run with the gate learnt from real paragraphs only: train(blend=0.5, gate_on="real")).
 BLEND = 0.7
 # With F1 thresholds (THRESHOLD_RULE) few paragraphs cross more than two; a third, when it does cross, is
-# right often enough to raise real held-out macro-F1 (0.387 with 2, 0.408 with 3, at 1.65 labels per flag).
+# right often enough to raise real held-out macro-F1 (v9's corpus, first stage at 0.40: held_out_decisions on
+# the same out-of-fold scores gives 0.390 with 2 and 0.397 with 3, at 1.47 and 1.65 labels per flag).
 MAX_LABELS = 3
 # A first stage trained on real paragraphs ("does this report anything a risk factor covers?"); as v6 used it,
 # multiplying every label's score, it cut false alarms on real negatives from 0.29 to 0.20 (models/comparison.md).
@@ -73,9 +74,9 @@ FLAG_SHARE: float | None = 0.40
 # How a label's threshold is chosen on real out-of-fold scores. "recall" (v1-v9): the highest threshold that
 # keeps recall_target of its positives. "f1": the threshold of best F1 among the paragraphs the first stage lets
 # through. At the ~30% of paragraphs a reviewer can read, no label reaches 0.85 recall whichever rule is used;
-# there the F1 rule is better on every count, on 5,154 real paragraphs, document-held-out (v9's corpus): at
-# the same flagged share (0.29) and false alarms (0.091), macro precision 0.434 against 0.346, recall 0.398
-# against 0.390, macro-F1 0.403 against 0.363, and 1.66 labels per flag against 1.89.
+# there the F1 rule is better on every count, on 5,154 real paragraphs, document-held-out (v9's corpus, the
+# cards of v10 and v9): flagged 0.286 against 0.294, false alarms 0.090 against 0.091, macro precision 0.411
+# against 0.346, recall 0.395 against 0.390, macro-F1 0.397 against 0.363, 1.65 labels per flag against 1.89.
 THRESHOLD_RULE = "f1"
 THRESHOLD_RULES = ("recall", "f1")
 
@@ -218,16 +219,27 @@ def held_out_decisions(
     pred = np.zeros(y.shape, dtype=bool)
     cal = np.zeros(y.shape)
     for tr, te in GroupKFold(min(folds, len(set(groups)))).split(y, groups=groups):
-        cut = None
-        if flag_share is not None and relevance is not None:
-            cut = relevance_cut(relevance[tr][is_real[tr]], flag_share)
-        calibration, thresholds, _ = operating_point(y[tr], oof_raw[tr], is_real[tr], recall_target, rule=rule,
-                                                     passed=None if cut is None else relevance[tr] >= cut)
+        calibration, thresholds, _, cut = gated_operating_point(
+            y[tr], oof_raw[tr], is_real[tr], recall_target, rule=rule, flag_share=flag_share,
+            relevance=None if relevance is None else relevance[tr])
         cal[te] = apply_calibration(oof_raw[te], calibration)
         pred[te] = decisions(cal[te], thresholds, max_labels)
         if cut is not None:
             pred[te] &= (relevance[te] >= cut)[:, None]
     return pred, cal
+
+
+def gated_operating_point(
+    y: np.ndarray, oof_raw: np.ndarray, is_real: np.ndarray, recall_target: float, *, rule: str = THRESHOLD_RULE,
+    relevance: np.ndarray | None = None, flag_share: float | None = None,
+) -> tuple[dict[str, tuple[float, float]], dict[str, float], dict[str, str], float | None]:
+    """operating_point with the first stage's cut, over which `flag_share` of these real rows lie (None without
+    `relevance` and `flag_share`); the rows under the cut take no part in the F1 rule's choice. Per fold for the
+    held-out figures, on every row for the shipped model: (calibration, thresholds, basis, cut)."""
+    cut = relevance_cut(relevance[is_real], flag_share) if relevance is not None and flag_share else None
+    calibration, thresholds, basis = operating_point(y, oof_raw, is_real, recall_target, rule=rule,
+                                                     passed=None if cut is None else relevance >= cut)
+    return calibration, thresholds, basis, cut
 
 
 def relevance_cut(relevance: np.ndarray, flag_share: float) -> float:
@@ -450,12 +462,11 @@ def train(
     oof = out_of_fold(train_recs, fit_kwargs, folds=folds, gate=gate, gate_mode=gate_mode, gate_on=gate_on,
                       flag_share=flag_share)
     y, is_real, groups = oof.y, oof.is_real, oof.groups
-    oof_raw, relevance, cut = oof.raw, oof.relevance, oof.cut
+    oof_raw, cut = oof.raw, oof.cut
     real_validation: dict[str, Any] | None = None
     if is_real.any():
-        passed = relevance >= relevance_cut(relevance[is_real], flag_share) if cut else None
-        calibration, thresholds, basis = operating_point(y, oof_raw, is_real, config.recall_target,
-                                                         rule=threshold_rule, passed=passed)
+        calibration, thresholds, basis, gate_cut = gated_operating_point(y, oof_raw, is_real, config.recall_target,
+                                                                         rule=threshold_rule, **cut)
         pred, held_cal = held_out_decisions(y, oof_raw, is_real, groups, recall_target=config.recall_target,
                                             max_labels=max_labels, folds=folds, rule=threshold_rule, **cut)
         real_validation = {
@@ -476,6 +487,7 @@ def train(
                                  recall_target=config.recall_target, rule=threshold_rule, **cut),
         }
     else:
+        gate_cut = None
         calibration = calibrate(y, oof_raw)
         thresholds = choose_thresholds(y, apply_calibration(oof_raw, calibration), config.recall_target)
     oof = apply_calibration(oof_raw, calibration)
@@ -486,8 +498,8 @@ def train(
         indicator_sets=[r.get("indicators", []) for r in train_recs], framework=framework, **fit_kwargs,
     )
     model.calibration = calibration
-    if cut:
-        model.gate_threshold = relevance_cut(relevance[is_real], flag_share)
+    if gate_cut is not None:
+        model.gate_threshold = gate_cut
     model.max_labels = max_labels
     train_seconds = time.perf_counter() - started
 
