@@ -207,6 +207,38 @@ def test_next_on_the_last_flag_opens_the_next_document_in_the_inbox(store_with_r
 
 
 @pytest.mark.slow
+def test_a_worse_model_is_promoted_only_with_a_reason_that_the_registry_keeps(store_with_report, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from triage.analyse.registry import load_model, read_card, read_registry, save_model
+
+    db, _ = store_with_report
+    models = tmp_path / "models"
+    shutil.copytree(pipeline.config.models_dir, models)
+    (tmp_path / "triage.toml").write_text(f'models_dir = "{models}"\n')
+    active = read_registry(models)["active"]
+    worse = json.loads(json.dumps(read_card(models, active)))
+    worse["frozen_test"]["at_decision"]["macro_f1"] -= 0.1
+    model = load_model(models)
+    model.version = ""
+    v2 = save_model(model, worse, models, activate=False)
+    at = _goto(_sign_in("olu"), "models")
+    at = at.selectbox(key="compare-with").select(v2).run()
+    [promote] = [b for b in at.button if b.label == f"Promote {v2}"]
+    assert promote.disabled and "worse than the active model" in " ".join(w.value for w in at.warning)
+    at = at.checkbox(key="force-promote").check().run()
+    assert [b for b in at.button if b.label == f"Promote {v2}"][0].disabled  # no reason yet
+    at = at.text_input(key="force-reason").input("checked the written split by hand").run()
+    at = [b for b in at.button if b.label == f"Promote {v2}"][0].click().run()
+    assert not at.exception
+    reg = read_registry(models)
+    assert reg["active"] == v2 and "checked the written split by hand" in reg["history"][-1]["note"]
+    with open_store(db) as store:
+        entry = store.audit_log()[0]
+    assert entry["action"] == "model-promote" and "checked the written split" in entry["detail"]
+
+
+@pytest.mark.slow
 def test_an_analyst_retrains_with_the_reviews_and_a_reviewer_cannot(store_with_report, pipeline, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from triage.analyse.registry import read_card, read_registry
     from triage.framework import LABELS

@@ -297,10 +297,16 @@ def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -
     reg = read_registry(models)
     assert reg["active"] == active and reg["history"][-1]["action"] == "refused"
 
-    forced = runner.invoke(app, ["models", "promote", v2, "--force", "--config", cfg])
+    unexplained = runner.invoke(app, ["models", "promote", v2, "--force", "--config", cfg])
+    assert unexplained.exit_code != 0 and "--reason" in str(unexplained.exception)
+    assert read_registry(models)["active"] == active
+
+    forced = runner.invoke(app, ["models", "promote", v2, "--force", "--reason", "RF10 traded for precision",
+                                 "--config", cfg])
     assert forced.exit_code == 0, forced.output
     reg = read_registry(models)
-    assert reg["active"] == v2 and "forced" in reg["history"][-1]["note"]
+    note = reg["history"][-1]["note"]
+    assert reg["active"] == v2 and "forced" in note and "RF10 recall" in note and "RF10 traded" in note
 
 
 # -- active learning -------------------------------------------------------------------------

@@ -601,7 +601,7 @@ def train(
         write_report(report, Path(config.models_dir) / version)
     if worse:
         log(f"Not activated: {version} is worse than the active model on the frozen split: " + "; ".join(worse)
-            + f". Use `triage models promote {version} --force` to activate it anyway.")
+            + f". Use `triage models promote {version} --force --reason \"...\"` to activate it anyway.")
     real_line = (f"; real document-held-out macro-F1 {real_validation['macro_f1']:.3f}, recall "
                  f"{real_validation['macro_recall']:.3f}, false alarms {real_validation['false_alarm_rate']:.3f}"
                  if real_validation else "")

@@ -145,11 +145,12 @@ def ingest(store: Store, pipe: Pipeline, file: str | Path | bytes, *, source: st
     return tuple(out)
 
 
-def promote(models_dir: Path, version: str, *, force: bool = False) -> Promotion:
+def promote(models_dir: Path, version: str, *, force: bool = False, reason: str = "") -> Promotion:
     """Make a registered model the active one, unless it is worse than the active one on the frozen split.
 
     A refusal is recorded in the registry and raised as PromotionRefusedError saying what got worse;
-    `force` promotes anyway (the registry records that too)."""
+    `force` promotes anyway, and then needs `reason`: the registry records what got worse and why the analyst
+    accepted it, so a later reader of the history sees a trade, not an accident."""
     from triage.analyse.registry import (
         active_version,
         read_card,
@@ -166,12 +167,17 @@ def promote(models_dir: Path, version: str, *, force: bool = False) -> Promotion
         current = active_version(models_dir)
         new_card, old_card = read_card(models_dir, version), read_card(models_dir, current)
         worse, caveat = regressions(new_card, old_card), split_note(new_card, old_card)
+    if worse and force and not reason.strip():
+        raise PromotionRefusedError(
+            f"{version} is worse than the active model {current} on: " + "; ".join(worse)
+            + ". A forced promotion must say why: add --reason \"...\"")
     if worse and not force:
         record_event(models_dir, "refused", version, "; ".join(worse))
         raise PromotionRefusedError(
             f"{version} is worse than the active model {current} on the frozen split{caveat}: " + "; ".join(worse)
-            + f". Use `triage models promote {version} --force` to promote it anyway")
-    set_active(models_dir, version, note=("forced despite: " + "; ".join(worse)) if worse else "")
+            + f". Use `triage models promote {version} --force --reason \"...\"` to promote it anyway")
+    set_active(models_dir, version,
+               note=("forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}") if worse else "")
     return Promotion(version, tuple(worse))
 
 

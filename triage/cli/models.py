@@ -115,15 +115,19 @@ def models_show(
 
 def models_promote(version: Annotated[str, typer.Argument(help="Version to make active.")],
                    force: Annotated[bool, typer.Option("--force", help="Promote even if it is worse.")] = False,
+                   reason: Annotated[str, typer.Option(
+                       "--reason", help="Why a worse model is promoted anyway (required with --force when it is "
+                                        "worse; recorded in the registry).")] = "",
                    config: ConfigOption = None) -> None:
     """Make a registered model the active one, unless it is worse than the active one on the frozen split.
 
-    The refusal says what got worse; --force promotes anyway (the registry records it).
+    The refusal says what got worse; --force with --reason promotes anyway, and the registry records both.
     Example: triage models promote v2
+             triage models promote v3 --force --reason "RF4 recall traded for precision; see card"
     """
     from triage.service import promote
 
-    done = promote(cli_config(config).models_dir, version, force=force)
+    done = promote(cli_config(config).models_dir, version, force=force, reason=reason)
     typer.echo(f"Active model: {version}" + (" (forced; worse on: " + "; ".join(done.worse) + ")" if done.forced
                                              else ""))
 

@@ -98,14 +98,15 @@ def models_page() -> None:
         if worse:
             st.warning(f"{other} is worse than the active model on: " + "; ".join(worse))
         force = st.checkbox("Promote even though it is worse", key="force-promote") if worse else False
-        if st.button(f"Promote {other}", type="primary", disabled=bool(worse) and not force):
+        reason = st.text_input("Why (recorded in the registry)", key="force-reason") if force else ""
+        if st.button(f"Promote {other}", type="primary", disabled=bool(worse) and not (force and reason.strip())):
             auth.require(signed_in(store), "analyst")
             try:
-                promote(config.models_dir, other, force=bool(worse))
+                promote(config.models_dir, other, force=bool(worse), reason=reason)
             except TriageError as exc:
                 st.error(str(exc))
                 st.stop()
-            store.log(user.name, "model-promote", target=other, detail="forced" if worse else "")
+            store.log(user.name, "model-promote", target=other, detail=f"forced: {reason}" if worse else "")
             load_pipeline.clear()
             st.rerun()
     if st.button("Roll back to the previous model"):
