@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from training.agreement import FIRST, SECOND, agreement, cohen_kappa, pairs
+from training.agreement import FIRST, SECOND, agreement, cohen_kappa, pair_f1, pairs
 
 
 def test_kappa_against_a_hand_worked_case() -> None:
@@ -12,6 +12,9 @@ def test_kappa_against_a_hand_worked_case() -> None:
     assert cohen_kappa(a, b) == pytest.approx(0.6)
     assert cohen_kappa(a, [not x for x in a]) == pytest.approx(-1.0)
     assert cohen_kappa([False] * 4, [False] * 4) == 1.0
+    # The same case as F1 of one pass against the other: both 4, first 5, second 5 -> 8 / 10.
+    assert pair_f1(5, 5, 4) == pytest.approx(0.8)
+    assert pair_f1(3, 0, 0) == 0.0 and pair_f1(0, 0, 0) == 1.0
 
 
 def test_second_pass_is_about_the_first_pass_paragraphs() -> None:
