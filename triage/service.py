@@ -167,15 +167,14 @@ def promote(models_dir: Path, version: str, *, force: bool = False, reason: str 
         current = active_version(models_dir)
         new_card, old_card = read_card(models_dir, version), read_card(models_dir, current)
         worse, caveat = regressions(new_card, old_card), split_note(new_card, old_card)
-    if worse and force and not reason.strip():
-        raise PromotionRefusedError(
-            f"{version} is worse than the active model {current} on: " + "; ".join(worse)
-            + ". A forced promotion must say why: add --reason \"...\"")
-    if worse and not force:
-        record_event(models_dir, "refused", version, "; ".join(worse))
+    if worse and not (force and reason.strip()):
+        if not force:
+            record_event(models_dir, "refused", version, "; ".join(worse))
+        hint = ("A forced promotion must say why: add --reason \"...\"" if force
+                else f"Use `triage models promote {version} --force --reason \"...\"` to promote it anyway")
         raise PromotionRefusedError(
             f"{version} is worse than the active model {current} on the frozen split{caveat}: " + "; ".join(worse)
-            + f". Use `triage models promote {version} --force --reason \"...\"` to promote it anyway")
+            + f". {hint}")
     set_active(models_dir, version,
                note=("forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}") if worse else "")
     return Promotion(version, tuple(worse))
