@@ -309,6 +309,30 @@ def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -
     assert reg["active"] == v2 and "forced" in note and "RF10 recall" in note and "RF10 traded" in note
 
 
+@pytest.mark.slow
+def test_train_activate_force_needs_a_reason_to_replace_a_better_model(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from training.train import train
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_config.models_dir, models)
+    active = read_registry(models)["active"]
+    card = read_card(models, active)
+    card["frozen_test"]["at_decision"]["macro_f1"] = 0.99  # no retraining can match this
+    (models / active / "card.json").write_text(json.dumps(card))
+    cfg = replace(trained_config, models_dir=models)
+    lines: list[str] = []
+    quick = {"folds": 2, "fairness": False, "use_real": False, "log": lines.append}
+
+    unexplained, _ = train(cfg, activate=True, force=True, **quick)
+    assert read_registry(models)["active"] == active
+    assert any(line.startswith(f"Not activated: {unexplained}") and "--reason" in line for line in lines)
+
+    forced, _ = train(cfg, activate=True, force=True, reason="a test of the rule", **quick)
+    reg = read_registry(models)
+    assert reg["active"] == forced and reg["history"][-1]["action"] == "promote"
+    assert "macro-F1" in reg["history"][-1]["note"] and "Reason: a test of the rule" in reg["history"][-1]["note"]
+
+
 # -- active learning -------------------------------------------------------------------------
 @pytest.mark.slow
 def test_queues_serve_uncertain_and_random_unflagged_passages(trained_config, reviewed_store) -> None:  # type: ignore[no-untyped-def]

@@ -46,3 +46,13 @@ def test_promote_and_rollback_are_recorded(tmp_path) -> None:  # type: ignore[no
     assert [h["action"] for h in read_registry(tmp_path)["history"]][-2:] == ["promote", "rollback"]
     with pytest.raises(ModelNotFoundError):
         set_active(tmp_path, "v9")
+
+
+def test_a_worse_model_is_activated_only_when_forced_with_a_reason() -> None:
+    from triage.analyse.registry import forced_note
+
+    assert forced_note([], False, "") == ""  # nothing got worse: no note needed
+    assert forced_note(["macro-F1 0.60 -> 0.50"], False, "because") is None  # not forced
+    assert forced_note(["macro-F1 0.60 -> 0.50"], True, "  ") is None  # forced without saying why
+    note = forced_note(["macro-F1 0.60 -> 0.50"], True, " RF4 traded for precision ")
+    assert note == "forced despite: macro-F1 0.60 -> 0.50. Reason: RF4 traded for precision"

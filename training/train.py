@@ -28,11 +28,13 @@ from training.real_corpus import LOCATORS, load_real_corpus
 from triage.analyse.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
 from triage.analyse.flag import select_labels
 from triage.analyse.registry import (
+    forced_note,
     load_embedder,
     load_model,
     read_card,
     regressions,
     save_model,
+    set_active,
 )
 from triage.config import TRAIN_FOLDS, Config, load_config
 from triage.errors import TriageError
@@ -420,6 +422,7 @@ def train(
     folds: int | None = None,
     log: Any = print,
     force: bool = False,
+    reason: str = "",
     fairness: bool = True,
     note: str = "",
     mask_unknown_names: str = "unseen",
@@ -440,8 +443,8 @@ def train(
     version was trained and goes into its card; `mask_unknown_names` says which capitalised words are
     masked as names besides the listed ones ("" for none; triage.classify.fit_model says what each costs).
     With `activate`, the
-    new model becomes active only if it is not worse than the active one on the frozen split
-    (or with `force`)."""
+    new model becomes active only if it is not worse than the active one on the frozen split, or with
+    `force` and a `reason`, which the registry's history keeps with what got worse (as `triage models promote`)."""
     config = config or load_config()
     folds = folds or config.train_folds
     framework = load_framework(config.framework_path)
@@ -585,12 +588,15 @@ def train(
 
             report["fairness"] = card["frozen_test"]["fairness"] = flip_rate(model, test_recs)
     worse: list[str] = []
-    if activate and not force:
+    if activate:
         try:
             worse = regressions(card, active_on_split(config, test_recs))
         except TriageError:
             worse = []  # no active model yet: nothing to compare with
+    forced = forced_note(worse, force, reason) if activate else None
     version = save_model(model, card, config.models_dir, activate=activate and not worse)
+    if worse and forced:
+        set_active(config.models_dir, version, note=forced)
     card["version"] = version
     if report is not None:
         from training.evaluate import write_report
@@ -599,9 +605,13 @@ def train(
         if real_validation:
             report["real_validation"] = real_validation
         write_report(report, Path(config.models_dir) / version)
-    if worse:
+    if worse and forced:
+        log(f"Activated {version}, forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}")
+    elif worse:
+        hint = ("A forced activation must say why: add --reason \"...\"" if force
+                else f"Use `triage models promote {version} --force --reason \"...\"` to activate it anyway")
         log(f"Not activated: {version} is worse than the active model on the frozen split: " + "; ".join(worse)
-            + f". Use `triage models promote {version} --force --reason \"...\"` to activate it anyway.")
+            + f". {hint}.")
     real_line = (f"; real document-held-out macro-F1 {real_validation['macro_f1']:.3f}, recall "
                  f"{real_validation['macro_recall']:.3f}, false alarms {real_validation['false_alarm_rate']:.3f}"
                  if real_validation else "")

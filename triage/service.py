@@ -153,6 +153,7 @@ def promote(models_dir: Path, version: str, *, force: bool = False, reason: str 
     accepted it, so a later reader of the history sees a trade, not an accident."""
     from triage.analyse.registry import (
         active_version,
+        forced_note,
         read_card,
         read_registry,
         record_event,
@@ -167,7 +168,8 @@ def promote(models_dir: Path, version: str, *, force: bool = False, reason: str 
         current = active_version(models_dir)
         new_card, old_card = read_card(models_dir, version), read_card(models_dir, current)
         worse, caveat = regressions(new_card, old_card), split_note(new_card, old_card)
-    if worse and not (force and reason.strip()):
+    note = forced_note(worse, force, reason)
+    if note is None:
         if not force:
             record_event(models_dir, "refused", version, "; ".join(worse))
         hint = ("A forced promotion must say why: add --reason \"...\"" if force
@@ -175,8 +177,7 @@ def promote(models_dir: Path, version: str, *, force: bool = False, reason: str 
         raise PromotionRefusedError(
             f"{version} is worse than the active model {current} on the frozen split{caveat}: " + "; ".join(worse)
             + f". {hint}")
-    set_active(models_dir, version,
-               note=("forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}") if worse else "")
+    set_active(models_dir, version, note=note)
     return Promotion(version, tuple(worse))
 
 
@@ -194,12 +195,12 @@ def rollback(models_dir: Path) -> Rollback:
 
 
 def retrain(config: Config, store: Store | None = None, *, activate: bool = False, force: bool = False,
-            note: str = "", mask_unknown_names: str = "unseen",
+            reason: str = "", note: str = "", mask_unknown_names: str = "unseen",
             log: Callable[..., Any] = print) -> tuple[str, dict[str, Any]]:
     """Train a model on corpus/ plus the reviewers' decisions in `store` (none if None) and register it;
     returns (version, model card). Reviewed passages whose text is in the frozen test split are left out.
 
-    `activate`/`force` as in `triage train`; `log` receives progress lines (the first says how many
+    `activate`/`force`/`reason` as in `triage train`; `log` receives progress lines (the first says how many
     reviewed passages were added). mask_unknown_names: "unseen", "never-lower" or "" (none)."""
     from training.train import train
 
@@ -213,7 +214,7 @@ def retrain(config: Config, store: Store | None = None, *, activate: bool = Fals
         test_texts = [r["text"] for r in load_corpus(config.corpus_dir) if r["id"] in test_ids]
         extra = review_examples(store, exclude_texts=test_texts)
         log(f"{len(extra)} reviewed passages from {redact_url(config.db)}")
-    return train(config, extra=extra, activate=activate, force=force, log=log, note=note,
+    return train(config, extra=extra, activate=activate, force=force, reason=reason, log=log, note=note,
                  mask_unknown_names=mask_unknown_names)
 
 

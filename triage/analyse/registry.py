@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,17 @@ def set_active(models_dir: Path, version: str, *, action: str = "promote", note:
     entry = {"action": action, "version": version, "at": _now()}
     reg["history"].append({**entry, "note": note} if note else entry)
     _write_json(Path(models_dir) / REGISTRY, reg)
+
+
+def forced_note(worse: Sequence[str], force: bool, reason: str) -> str | None:
+    """The registry note for activating a model that got `worse` (empty: nothing got worse), or None when it
+    may not be activated: only `force` with a `reason` lets a worse model through, so the history tells a
+    trade from an accident. `triage train --activate` and `triage models promote` share this rule."""
+    if not worse:
+        return ""
+    if not (force and reason.strip()):
+        return None
+    return "forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}"
 
 
 def record_event(models_dir: Path, action: str, version: str, note: str) -> None:

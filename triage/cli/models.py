@@ -18,7 +18,10 @@ def train(
     db: DbOption = None,
     reviews: Annotated[bool, typer.Option("--reviews/--no-reviews",
                                           help="Add reviewers' decisions from the store as examples.")] = True,
-    force: Annotated[bool, typer.Option("--force", help="With --activate: activate even if worse.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="With --activate and --reason: activate even if worse.")] = False,
+    reason: Annotated[str, typer.Option(
+        "--reason", help="Why a worse model is activated anyway (required with --force when it is worse; "
+        "kept in the registry's history).")] = "",
     note: Annotated[str, typer.Option("--note", help="Why this version is trained (kept in its card).")] = "",
     mask_unknown_names: Annotated[str, typer.Option(
         "--mask-unknown-names", help="Which capitalised words are masked as names besides the listed ones: "
@@ -29,7 +32,7 @@ def train(
     thresholds by cross-validation; register it.
 
     The first model trained becomes active; later ones only with --activate, and only if not worse than
-    the active one on the frozen test split (unless --force).
+    the active one on the frozen test split (unless --force with --reason, which the registry records).
     Example: triage train --db triage.db --activate
     """
     from triage.analyse.classify import UNKNOWN_NAME_MODES
@@ -39,7 +42,7 @@ def train(
     if mask_unknown_names not in (*UNKNOWN_NAME_MODES, "none"):
         raise typer.BadParameter(f"--mask-unknown-names must be one of {', '.join(UNKNOWN_NAME_MODES)}, none")
     cfg = cli_config(config, db)
-    options = {"activate": activate, "force": force, "log": typer.echo, "note": note,
+    options = {"activate": activate, "force": force, "reason": reason, "log": typer.echo, "note": note,
                "mask_unknown_names": "" if mask_unknown_names == "none" else mask_unknown_names}
     if reviews and (is_postgres_url(cfg.db) or Path(cfg.db).exists()):
         with open_store(cfg.db) as store:
