@@ -1,6 +1,6 @@
 """Real document-held-out figures of the recipe `triage train` ships, without registering a model.
 
-Usage: python -m training.heldout [--corpus DIR] [--same-as DIR]
+Usage: python -m training.heldout [--corpus DIR] [--same-as DIR] [--written-groups N] [--flag-share S]
 
 When the real corpus grows, its held-out figure moves for two reasons: the model learnt more, and it is graded
 on other paragraphs. `--same-as` separates them: it grades only the paragraphs whose locators are in an earlier
@@ -17,6 +17,11 @@ written passages hashed into that many groups, which moves the real documents be
     python -m training.heldout --written-groups 37 --written-groups 40 --written-groups 43
 
 prints each arrangement and the spread of macro-F1 across them, the noise to hold a difference against.
+
+`--flag-share` (repeatable) grades the same out-of-fold scores with the first stage letting through other
+shares of real paragraphs, so choosing the share costs one training per arrangement:
+
+    python -m training.heldout --flag-share 0.30 --flag-share 0.40 --flag-share 0.50
 """
 
 from __future__ import annotations
@@ -52,8 +57,9 @@ def same_as_rows(records: Sequence[dict[str, Any]], earlier_corpus: Path) -> np.
 
 
 def heldout(config: Config, *, same_as: Path | None = None, log: Any = print,
-            written_groups: int = WRITTEN_GROUPS) -> dict[str, dict[str, Any]]:
-    """Operating metrics on every real paragraph and, with `same_as`, on the earlier corpus's paragraphs only."""
+            written_groups: int = WRITTEN_GROUPS, flag_shares: Sequence[float] = ()) -> dict[str, dict[str, Any]]:
+    """Operating metrics on every real paragraph and, with `same_as`, on the earlier corpus's paragraphs only.
+    `flag_shares` grades the same out-of-fold scores at other first-stage shares (default: the shipped one)."""
     test_ids = load_test_ids(config.corpus_dir)
     records = [r for r in load_corpus(config.corpus_dir) if r["id"] not in test_ids]
     records += load_real_corpus(config, log=log)
@@ -61,13 +67,18 @@ def heldout(config: Config, *, same_as: Path | None = None, log: Any = print,
                       written_groups=written_groups)
     if not oof.is_real.any():
         return {}
-    pred, _ = held_out_decisions(oof.y, oof.raw, oof.is_real, oof.groups, recall_target=config.recall_target,
-                                 max_labels=MAX_LABELS, folds=config.train_folds, **oof.cut)
     rows = {"all real": oof.is_real}
     if same_as is not None:
         rows[f"real also in {same_as}"] = oof.is_real & same_as_rows(records, same_as)
-    return {name: {"paragraphs": int(mask.sum()), **operating_metrics(oof.y[mask], pred[mask])}
-            for name, mask in rows.items()}
+    figures = {}
+    for share in flag_shares or [None]:
+        cut = {**oof.cut, "flag_share": share} if share is not None and oof.cut else oof.cut
+        pred, _ = held_out_decisions(oof.y, oof.raw, oof.is_real, oof.groups, recall_target=config.recall_target,
+                                     max_labels=MAX_LABELS, folds=config.train_folds, **cut)
+        suffix = f", first stage passing {share:.2f}" if share is not None else ""
+        figures.update({name + suffix: {"paragraphs": int(mask.sum()), **operating_metrics(oof.y[mask], pred[mask])}
+                        for name, mask in rows.items()})
+    return figures
 
 
 def report(figures: dict[str, dict[str, Any]]) -> str:
@@ -87,14 +98,17 @@ if __name__ == "__main__":
                                                      "folder's real_labels.jsonl holds."),
              written_groups: list[int] = typer.Option(  # noqa: B008
                  [WRITTEN_GROUPS], help="Fold arrangement(s): written passages hashed into this many groups; "
-                                        "repeat it to see the spread.")) -> None:
+                                        "repeat it to see the spread."),
+             flag_share: list[float] = typer.Option(  # noqa: B008
+                 [], help="Share of real paragraphs the first stage lets through (shipped: training.train's "
+                          "FLAG_SHARE); repeat it to grade the same scores at several.")) -> None:
         """Print real document-held-out P/R/F1 and false alarms of the shipped recipe (a minute or two each)."""
         config = load_config()
         if corpus is not None:
             config = replace(config, corpus_dir=corpus)
         spread: dict[str, list[float]] = {}
         for n, groups in enumerate(written_groups):
-            figures = heldout(config, same_as=same_as, written_groups=groups,
+            figures = heldout(config, same_as=same_as, written_groups=groups, flag_shares=flag_share,
                               log=print if n == 0 else (lambda *_: None))
             if len(written_groups) > 1:
                 print(f"-- written passages in {groups} groups")
