@@ -277,12 +277,17 @@ def test_the_promotion_check_grades_the_active_model_on_the_current_split(traine
     assert again["RF1"]["support"] != card["frozen_test"]["at_thresholds"]["RF1"]["support"]
 
 
-@pytest.mark.slow
-def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def _copy_of_models(trained_config, tmp_path: Path) -> tuple[Path, str, dict]:  # type: ignore[no-untyped-def]
+    """A copy of the trained models folder to change freely: (folder, active version, its card)."""
     models = tmp_path / "models"
     shutil.copytree(trained_config.models_dir, models)
     active = read_registry(models)["active"]
-    good = read_card(models, active)
+    return models, active, read_card(models, active)
+
+
+@pytest.mark.slow
+def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    models, active, good = _copy_of_models(trained_config, tmp_path)
     worse_card = json.loads(json.dumps(good))
     worse_card["frozen_test"]["at_decision"]["macro_f1"] -= 0.1
     worse_card["frozen_test"]["at_decision"]["RF10"]["recall"] -= 0.2
@@ -313,10 +318,7 @@ def test_promote_refuses_a_worse_model_unless_forced(trained_config, tmp_path) -
 def test_train_activate_force_needs_a_reason_to_replace_a_better_model(trained_config, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from training.train import train
 
-    models = tmp_path / "models"
-    shutil.copytree(trained_config.models_dir, models)
-    active = read_registry(models)["active"]
-    card = read_card(models, active)
+    models, active, card = _copy_of_models(trained_config, tmp_path)
     card["frozen_test"]["at_decision"]["macro_f1"] = 0.99  # no retraining can match this
     (models / active / "card.json").write_text(json.dumps(card))
     cfg = replace(trained_config, models_dir=models)

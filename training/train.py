@@ -28,6 +28,7 @@ from training.real_corpus import LOCATORS, load_real_corpus
 from triage.analyse.classify import RiskModel, _fit_indicators, apply_platt, fit_model, fit_platt
 from triage.analyse.flag import select_labels
 from triage.analyse.registry import (
+    forced_hint,
     forced_note,
     load_embedder,
     load_model,
@@ -593,9 +594,9 @@ def train(
             worse = regressions(card, active_on_split(config, test_recs))
         except TriageError:
             worse = []  # no active model yet: nothing to compare with
-    forced = forced_note(worse, force, reason) if activate else None
+    forced = forced_note(worse, force, reason)  # "" when nothing got worse, None when refused
     version = save_model(model, card, config.models_dir, activate=activate and not worse)
-    if worse and forced:
+    if forced:
         set_active(config.models_dir, version, note=forced)
     card["version"] = version
     if report is not None:
@@ -605,13 +606,11 @@ def train(
         if real_validation:
             report["real_validation"] = real_validation
         write_report(report, Path(config.models_dir) / version)
-    if worse and forced:
-        log(f"Activated {version}, forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}")
+    if forced:
+        log(f"Activated {version}, {forced}")
     elif worse:
-        hint = ("A forced activation must say why: add --reason \"...\"" if force
-                else f"Use `triage models promote {version} --force --reason \"...\"` to activate it anyway")
         log(f"Not activated: {version} is worse than the active model on the frozen split: " + "; ".join(worse)
-            + f". {hint}.")
+            + f". {forced_hint(version, force)}.")
     real_line = (f"; real document-held-out macro-F1 {real_validation['macro_f1']:.3f}, recall "
                  f"{real_validation['macro_recall']:.3f}, false alarms {real_validation['false_alarm_rate']:.3f}"
                  if real_validation else "")

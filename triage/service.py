@@ -153,6 +153,7 @@ def promote(models_dir: Path, version: str, *, force: bool = False, reason: str 
     accepted it, so a later reader of the history sees a trade, not an accident."""
     from triage.analyse.registry import (
         active_version,
+        forced_hint,
         forced_note,
         read_card,
         read_registry,
@@ -172,11 +173,9 @@ def promote(models_dir: Path, version: str, *, force: bool = False, reason: str 
     if note is None:
         if not force:
             record_event(models_dir, "refused", version, "; ".join(worse))
-        hint = ("A forced promotion must say why: add --reason \"...\"" if force
-                else f"Use `triage models promote {version} --force --reason \"...\"` to promote it anyway")
         raise PromotionRefusedError(
             f"{version} is worse than the active model {current} on the frozen split{caveat}: " + "; ".join(worse)
-            + f". {hint}")
+            + f". {forced_hint(version, force)}")
     set_active(models_dir, version, note=note)
     return Promotion(version, tuple(worse))
 

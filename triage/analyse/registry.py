@@ -117,6 +117,13 @@ def forced_note(worse: Sequence[str], force: bool, reason: str) -> str | None:
     return "forced despite: " + "; ".join(worse) + f". Reason: {reason.strip()}"
 
 
+def forced_hint(version: str, force: bool) -> str:
+    """What to do about a refused activation of `version` (forced or not), for the refusal's message."""
+    if force:
+        return "A forced activation must say why: add --reason \"...\""
+    return f"Use `triage models promote {version} --force --reason \"...\"` to make it active anyway"
+
+
 def record_event(models_dir: Path, action: str, version: str, note: str) -> None:
     """Add an entry to the registry's history without changing the active model (e.g. a refused promotion)."""
     reg = read_registry(models_dir)
