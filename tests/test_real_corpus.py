@@ -186,3 +186,22 @@ def test_another_fold_arrangement_moves_written_passages_but_never_splits_a_docu
     a, b = fold_groups(records), fold_groups(records, written_groups=37)
     assert len(set(a[:200])) == 40 and len(set(b[:200])) == 37
     assert list(a[200:]) == list(b[200:]) == [f"doc{i % 7}" for i in range(70)]
+
+
+def test_the_ranking_ceiling_is_average_precision_and_the_best_single_threshold_f1() -> None:
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    from training.heldout import ranking_ceiling
+    from triage.framework import LABELS
+
+    rng = np.random.default_rng(7)
+    y = np.zeros((40, len(LABELS)), dtype=bool)
+    y[rng.choice(40, 6, replace=False), 0] = True
+    scores = rng.random((40, len(LABELS)))
+    scores[y[:, 0], 0] += 0.3
+    ceiling = ranking_ceiling(y, scores)
+    assert list(ceiling) == [LABELS[0]]  # labels without positives have no ceiling
+    assert abs(ceiling[LABELS[0]]["average_precision"] - average_precision_score(y[:, 0], scores[:, 0])) < 1e-9
+    best = max(2 * (y[:, 0] & (scores[:, 0] >= t)).sum() / ((scores[:, 0] >= t).sum() + 6) for t in scores[:, 0])
+    assert abs(ceiling[LABELS[0]]["best_f1"] - best) < 1e-9

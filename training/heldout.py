@@ -1,6 +1,6 @@
 """Real document-held-out figures of the recipe `triage train` ships, without registering a model.
 
-Usage: python -m training.heldout [--corpus DIR] [--same-as DIR] [--written-groups N] [--flag-share S]
+Usage: python -m training.heldout [--corpus DIR] [--same-as DIR] [--written-groups N] [--flag-share S] [--ceiling]
 
 When the real corpus grows, its held-out figure moves for two reasons: the model learnt more, and it is graded
 on other paragraphs. `--same-as` separates them: it grades only the paragraphs whose locators are in an earlier
@@ -22,6 +22,10 @@ prints each arrangement and the spread of macro-F1 across them, the noise to hol
 shares of real paragraphs, so choosing the share costs one training per arrangement:
 
     python -m training.heldout --flag-share 0.30 --flag-share 0.40 --flag-share 0.50
+
+`--ceiling` also prints, per label, how well the out-of-fold scores rank real paragraphs: average precision
+and the best F1 any single threshold could reach if it were chosen on the very paragraphs it grades. No
+decision rule can beat that F1 with these scores, so it says whether a gap is in the rule or in the scores.
 """
 
 from __future__ import annotations
@@ -56,10 +60,28 @@ def same_as_rows(records: Sequence[dict[str, Any]], earlier_corpus: Path) -> np.
     return np.array([r["id"] in earlier for r in records], dtype=bool)
 
 
+def ranking_ceiling(y: np.ndarray, scores: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per label: average precision of `scores` and the best F1 of any one threshold on these same rows
+    (optimistic by construction: the threshold is chosen on what it grades). Labels without positives are left out."""
+    out = {}
+    for j, label in enumerate(LABELS):
+        truth = y[:, j].astype(bool)
+        if not truth.any():
+            continue
+        hits = truth[np.argsort(-scores[:, j], kind="stable")]
+        tp = np.cumsum(hits)
+        ranks = np.arange(1, len(hits) + 1)
+        out[label] = {"average_precision": float((tp / ranks)[hits].mean()),
+                      "best_f1": float((2 * tp / (ranks + truth.sum())).max())}
+    return out
+
+
 def heldout(config: Config, *, same_as: Path | None = None, log: Any = print,
-            written_groups: int = WRITTEN_GROUPS, flag_shares: Sequence[float] = ()) -> dict[str, dict[str, Any]]:
+            written_groups: int = WRITTEN_GROUPS, flag_shares: Sequence[float] = (),
+            ceiling: bool = False) -> dict[str, dict[str, Any]]:
     """Operating metrics on every real paragraph and, with `same_as`, on the earlier corpus's paragraphs only.
-    `flag_shares` grades the same out-of-fold scores at other first-stage shares (default: the shipped one)."""
+    `flag_shares` grades the same out-of-fold scores at other first-stage shares (default: the shipped one);
+    `ceiling` adds each label's ranking ceiling on the same rows (`ranking_ceiling` of the raw scores)."""
     test_ids = load_test_ids(config.corpus_dir)
     records = [r for r in load_corpus(config.corpus_dir) if r["id"] not in test_ids]
     records += load_real_corpus(config, log=log)
@@ -78,6 +100,9 @@ def heldout(config: Config, *, same_as: Path | None = None, log: Any = print,
         suffix = f", first stage passing {share:.2f}" if share is not None else ""
         figures.update({name + suffix: {"paragraphs": int(mask.sum()), **operating_metrics(oof.y[mask], pred[mask])}
                         for name, mask in rows.items()})
+    if ceiling:  # the scores, not the share, set the ceiling: attach it to the first share's rows
+        for mask, key in zip(rows.values(), figures, strict=False):
+            figures[key]["ceiling"] = ranking_ceiling(oof.y[mask], oof.raw[mask])
     return figures
 
 
@@ -87,6 +112,13 @@ def report(figures: dict[str, dict[str, Any]]) -> str:
         lines.append(f"{name} ({m['paragraphs']} paragraphs): "
                      + ", ".join(f"{k} {m[k]:.3f}" for k in SUMMARY))
         lines.append("  F1 " + " ".join(f"{lab} {m[lab]['f1']:.2f}" for lab in LABELS))
+        if "ceiling" in m:
+            c = m["ceiling"]
+            lines.append("  ranking ceiling (any one threshold, chosen on these paragraphs): mean best F1 "
+                         f"{np.mean([v['best_f1'] for v in c.values()]):.3f}, mean average precision "
+                         f"{np.mean([v['average_precision'] for v in c.values()]):.3f}")
+            lines.append("  best F1 " + " ".join(f"{lab} {v['best_f1']:.2f}" for lab, v in c.items()))
+            lines.append("  AP      " + " ".join(f"{lab} {v['average_precision']:.2f}" for lab, v in c.items()))
     return "\n".join(lines)
 
 
@@ -101,14 +133,16 @@ if __name__ == "__main__":
                                         "repeat it to see the spread."),
              flag_share: list[float] = typer.Option(  # noqa: B008
                  [], help="Share of real paragraphs the first stage lets through (shipped: training.train's "
-                          "FLAG_SHARE); repeat it to grade the same scores at several.")) -> None:
+                          "FLAG_SHARE); repeat it to grade the same scores at several."),
+             ceiling: bool = typer.Option(False, help="Also print each label's average precision and the best F1 "
+                                                      "any one threshold could reach on the same scores.")) -> None:
         """Print real document-held-out P/R/F1 and false alarms of the shipped recipe (a minute or two each)."""
         config = load_config()
         if corpus is not None:
             config = replace(config, corpus_dir=corpus)
         spread: dict[str, list[float]] = {}
         for n, groups in enumerate(written_groups):
-            figures = heldout(config, same_as=same_as, written_groups=groups, flag_shares=flag_share,
+            figures = heldout(config, same_as=same_as, written_groups=groups, flag_shares=flag_share, ceiling=ceiling,
                               log=print if n == 0 else (lambda *_: None))
             if len(written_groups) > 1:
                 print(f"-- written passages in {groups} groups")
