@@ -155,18 +155,24 @@ def threshold_for_recall(pos_scores: np.ndarray, recall_target: float) -> float:
     return float(max(MIN_THRESHOLD, min(0.95, pos[k] - 1e-6)))
 
 
+def cut_points(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every threshold that can separate these rows, highest first: the lowest score it keeps, and the true
+    positives and rows it keeps. Tied scores fall on the same side of any threshold, so a cut is only where
+    the next score is lower."""
+    scores, truth = np.asarray(scores, dtype=float), np.asarray(truth).astype(bool)
+    order = np.argsort(-scores, kind="stable")
+    s = scores[order]
+    cuttable = np.append(s[1:] < s[:-1], True)
+    return s[cuttable], np.cumsum(truth[order])[cuttable], np.arange(1, len(s) + 1)[cuttable]
+
+
 def threshold_for_f1(scores: np.ndarray, truth: np.ndarray) -> float:
     """The threshold (just under a score) at which F1 over these rows is highest; 0.5 without positives."""
-    scores, truth = np.asarray(scores, dtype=float), np.asarray(truth).astype(bool)
-    if not truth.any():
+    positives = int(np.asarray(truth).astype(bool).sum())
+    if not positives:
         return 0.5
-    order = np.argsort(-scores, kind="stable")
-    s, t = scores[order], truth[order]
-    tp = np.cumsum(t)
-    f1 = 2 * tp / (np.arange(1, len(s) + 1) + t.sum())
-    # Only where the next score is lower: ties fall on the same side of any threshold.
-    cuttable = np.append(s[1:] < s[:-1], True)
-    k = int(np.argmax(np.where(cuttable, f1, -1.0)))
+    s, tp, kept = cut_points(scores, truth)
+    k = int(np.argmax(2 * tp / (kept + positives)))
     return float(max(MIN_THRESHOLD, min(0.95, s[k] - 1e-6)))
 
 
